@@ -1,0 +1,210 @@
+"""The scorer: everything serving needs, in one object that is saved and loaded as a unit.
+
+Feature declarations, category codes, the booster, the calibrator and the policy travel together,
+so a server never re-implements a transform and cannot pair a model with the wrong features.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from features.definitions import FeatureSet
+from features.encoding import FeatureEncoder
+from features.errors import ModelArtifactError
+from features.online import FeatureValue, OnlineFeatures
+from features.policy import Grade, Policy, Recommendation
+from features.schema import LEAD_ID
+
+ARTIFACT_FORMAT = 1
+_BOOSTER_FILE = "booster.txt"
+_SCORER_FILE = "scorer.json"
+Moment = datetime | str | int
+
+
+@dataclass(frozen=True)
+class Calibrator:
+    """Platt scaling of the booster's raw margin: monotone, so it keeps the ranking intact."""
+
+    slope: float
+    intercept: float
+
+    def probability(self, margin: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-(self.slope * margin + self.intercept)))
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One feature's push on this lead's score, in log-odds: positive raises it."""
+
+    feature: str
+    description: str
+    value: FeatureValue
+    contribution: float
+
+
+@dataclass(frozen=True)
+class ScoredLead:
+    lead_id: str | None
+    probability: float
+    score: int
+    grade: Grade
+    recommendation: Recommendation
+    recommendation_reason: str
+    reasons: list[Reason]
+
+
+class LeadScorer:
+    """Scores leads from raw CRM fields; build it with `training`, load it with `load`."""
+
+    def __init__(
+        self,
+        feature_set: FeatureSet,
+        encoder: FeatureEncoder,
+        booster: lgb.Booster,
+        calibrator: Calibrator,
+        policy: Policy,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.feature_set = feature_set
+        self.encoder = encoder
+        self.booster = booster
+        self.calibrator = calibrator
+        self.policy = policy
+        self.metadata = dict(metadata or {})
+        self.online = OnlineFeatures(feature_set)
+        self._descriptions = [feature.description for feature in feature_set]
+
+    def probability(self, matrix: np.ndarray) -> np.ndarray:
+        """Calibrated win probability for each row of an encoded matrix."""
+        return self.calibrator.probability(self.booster.predict(matrix, raw_score=True))
+
+    def score_leads(
+        self,
+        leads: Sequence[Mapping[str, Any]],
+        as_of: Moment | Sequence[Moment],
+        *,
+        reasons: int = 5,
+    ) -> list[ScoredLead]:
+        """Score live leads (attributes plus `activities`) as of one moment, or one each."""
+        moments = as_of if isinstance(as_of, list | tuple) else [as_of] * len(leads)
+        values = [
+            self.online.compute(lead, moment) for lead, moment in zip(leads, moments, strict=True)
+        ]
+        matrix = np.array([self.encoder.transform_one(v) for v in values], dtype=np.float64)
+        matrix = matrix.reshape(len(values), len(self.feature_set))
+        lead_ids = [_lead_id(lead) for lead in leads]
+        return self._score(lead_ids, matrix, values, reasons)
+
+    def score_frame(self, features: pd.DataFrame, *, reasons: int = 5) -> list[ScoredLead]:
+        """Score leads whose features the batch engine already built (indexed by lead_id)."""
+        matrix = self.encoder.transform(features)
+        records = features.astype(object).where(features.notna(), None).to_dict("records")
+        return self._score([str(i) for i in features.index], matrix, records, reasons)
+
+    def _score(
+        self,
+        lead_ids: list[str | None],
+        matrix: np.ndarray,
+        values: list[Mapping[str, FeatureValue]],
+        reasons: int,
+    ) -> list[ScoredLead]:
+        if len(matrix) == 0:
+            return []
+        probabilities = self.probability(matrix)
+        contributions = (
+            self.booster.predict(matrix, pred_contrib=True)[:, :-1] if reasons > 0 else None
+        )
+        names = self.feature_set.names
+        results = []
+        for row, (lead_id, probability) in enumerate(zip(lead_ids, probabilities, strict=True)):
+            score = round(float(probability) * 100)
+            recommendation, why = self.policy.recommend(score)
+            top: list[Reason] = []
+            if contributions is not None:
+                order = np.argsort(-np.abs(contributions[row]), kind="stable")[:reasons]
+                top = [
+                    Reason(
+                        feature=names[i],
+                        description=self._descriptions[i],
+                        value=_plain(values[row][names[i]]),
+                        contribution=float(contributions[row, i]),
+                    )
+                    for i in order
+                ]
+            results.append(
+                ScoredLead(
+                    lead_id=lead_id,
+                    probability=float(probability),
+                    score=score,
+                    grade=self.policy.grade(score),
+                    recommendation=recommendation,
+                    recommendation_reason=why,
+                    reasons=top,
+                )
+            )
+        return results
+
+    def save(self, directory: str | Path) -> Path:
+        """Write the scorer as two files: the booster as text and everything else as JSON."""
+        path = Path(directory)
+        path.mkdir(parents=True, exist_ok=True)
+        self.booster.save_model(str(path / _BOOSTER_FILE))
+        document = {
+            "format": ARTIFACT_FORMAT,
+            "feature_set": self.feature_set.to_dict(),
+            "encoder": self.encoder.to_dict(),
+            "calibrator": {"slope": self.calibrator.slope, "intercept": self.calibrator.intercept},
+            "policy": self.policy.to_dict(),
+            "metadata": self.metadata,
+        }
+        (path / _SCORER_FILE).write_text(json.dumps(document, indent=2, default=str))
+        return path
+
+    @classmethod
+    def load(cls, directory: str | Path) -> LeadScorer:
+        path = Path(directory)
+        try:
+            document = json.loads((path / _SCORER_FILE).read_text())
+            booster = lgb.Booster(model_file=str(path / _BOOSTER_FILE))
+        except (OSError, ValueError, lgb.basic.LightGBMError) as error:
+            raise ModelArtifactError(
+                f"expected a leadscore model in {path}, could not read it ({error}); "
+                "train one with `leadscore train`"
+            ) from error
+        if document.get("format") != ARTIFACT_FORMAT:
+            raise ModelArtifactError(
+                f"expected model format {ARTIFACT_FORMAT}, got {document.get('format')!r}; "
+                "retrain the model with this version of leadscore"
+            )
+        feature_set = FeatureSet.from_dict(document["feature_set"])
+        return cls(
+            feature_set=feature_set,
+            encoder=FeatureEncoder.from_dict(feature_set, document["encoder"]),
+            booster=booster,
+            calibrator=Calibrator(**document["calibrator"]),
+            policy=Policy.from_dict(document["policy"]),
+            metadata=document["metadata"],
+        )
+
+
+def _lead_id(lead: Mapping[str, Any]) -> str | None:
+    value = lead.get(LEAD_ID)
+    return None if value is None else str(value)
+
+
+def _plain(value: Any) -> FeatureValue:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value

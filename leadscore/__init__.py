@@ -1,0 +1,1 @@
+"""The `leadscore` command and the demo CRM data generator."""

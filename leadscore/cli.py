@@ -1,0 +1,257 @@
+"""The `leadscore` command: generate demo data, train, score files, serve, or all of it at once."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import warnings
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from training import TrainingResult
+
+app = typer.Typer(
+    help="Predictive lead scoring: point-in-time features, LightGBM in MLflow, explained scores.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True)
+
+DataDir = Annotated[Path, typer.Option("--data", help="Folder with leads, activities, outcomes.")]
+
+
+def _quiet_libraries() -> None:
+    """MLflow and friends are chatty; keep the terminal for what the user asked."""
+    os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+    warnings.filterwarnings("ignore")
+    for name in ("mlflow", "alembic", "urllib3"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+@app.command()
+def generate(
+    leads: Annotated[int, typer.Option(help="How many leads.")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same data.")] = 42,
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("data/demo"),
+    fmt: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
+) -> None:
+    """Generate a demo CRM export (leads, activities, outcomes) and its hidden truth file."""
+    from leadscore import demo_data
+
+    with console.status(f"Generating {leads:,} leads"):
+        export = demo_data.generate(leads, seed)
+        demo_data.write(export, out, fmt=fmt, seed=seed)
+    console.print(
+        f"[green]Wrote[/] {len(export.leads):,} leads, {len(export.activities):,} activities and "
+        f"{len(export.outcomes):,} outcomes to {out}"
+    )
+
+
+@app.command()
+def train(
+    data: DataDir = Path("data/demo"),
+    snapshot_days: Annotated[float, typer.Option(help="Snapshot: days after creation.")] = 7.0,
+    horizon_days: Annotated[float, typer.Option(help="Won within this many days.")] = 90.0,
+) -> None:
+    """Train on an export, log the run to MLflow, register the model, promote it if it wins."""
+    _quiet_libraries()
+    from training import TrainConfig, TrainingSettings, train_and_register
+
+    settings = TrainingSettings()
+    config = TrainConfig(snapshot_delay_days=snapshot_days, horizon_days=horizon_days)
+    with console.status("Training") as status:
+        result = train_and_register(
+            settings, data_dir=data, config=config, on_step=lambda m: status.update(m)
+        )
+    _print_training(result)
+
+
+def _print_training(result: TrainingResult) -> None:
+    trainer, registration = result.trainer, result.registration
+    table = Table(title="Holdout metrics (most recent 20% of snapshots)")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for name, value in trainer.metrics_.items():
+        table.add_row(name, f"{value:.4f}")
+    console.print(table)
+    splits = Table(title="Splits")
+    for column in ("split", "rows", "won", "first snapshot", "last snapshot"):
+        splits.add_column(column)
+    for name, split in trainer.splits_.items():
+        splits.add_row(
+            name, f"{split.rows:,}", f"{split.positives:,}", split.first_as_of[:10],
+            split.last_as_of[:10],
+        )  # fmt: skip
+    console.print(splits)
+    counts = result.dataset.counts
+    console.print(
+        f"Left out: {counts.open_without_full_horizon:,} open leads whose horizon has not passed, "
+        f"{counts.closed_before_snapshot:,} closed before their snapshot."
+    )
+    console.print(
+        f"Registered [bold]lead-scoring[/] version {registration.version} "
+        f"(run {registration.run_id}). {registration.decision}."
+    )
+
+
+@app.command()
+def score(
+    input_path: Annotated[Path, typer.Option("--input", help="Leads file (.parquet or .csv).")],
+    out: Annotated[Path, typer.Option(help="Output file (.parquet or .csv).")],
+    activities: Annotated[
+        Path | None, typer.Option(help="Activities file (.parquet or .csv).")
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option(help="Score as of this ISO time; default now.")
+    ] = None,
+    reasons: Annotated[int, typer.Option(help="Reasons per lead; 0 for none.")] = 5,
+    model_uri: Annotated[str | None, typer.Option(help="Default: LEADSCORE_MODEL_URI.")] = None,
+) -> None:
+    """Score every lead of a file with the batch engine and write one row per lead."""
+    _quiet_libraries()
+    import numpy as np
+    import pandas as pd
+
+    from features import build_features
+    from features.timestamps import to_micros
+    from serving.loading import load_model
+    from serving.settings import Settings
+    from training.data import read_table
+
+    settings = Settings()
+    with console.status("Loading the model"):
+        model = load_model(model_uri or settings.model_uri, settings.mlflow_tracking_uri)
+    with console.status("Scoring"):
+        leads = read_table(input_path)
+        events = read_table(activities) if activities else None
+        moment = to_micros(as_of or datetime.now(UTC), field="--as-of")
+        features = build_features(
+            leads,
+            events,
+            np.full(len(leads), moment, dtype=np.int64),
+            model.scorer.feature_set,
+            source=str(input_path),
+            activities_source=str(activities),
+        )
+        scored = model.scorer.score_frame(features, reasons=reasons)
+        rows = pd.DataFrame(
+            {
+                "lead_id": [s.lead_id for s in scored],
+                "score": [s.score for s in scored],
+                "probability": [s.probability for s in scored],
+                "grade": [s.grade for s in scored],
+                "recommendation": [s.recommendation for s in scored],
+                "recommendation_reason": [s.recommendation_reason for s in scored],
+                "reasons": [_reasons_json(s.reasons) for s in scored],
+                "model_version": model.version,
+            }
+        )
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.suffix == ".parquet":
+            rows.to_parquet(out, index=False)
+        else:
+            rows.to_csv(out, index=False)
+    console.print(
+        f"[green]Scored[/] {len(rows):,} leads with {model.name} v{model.version} -> {out}"
+    )
+
+
+def _reasons_json(reasons: list) -> str:
+    return json.dumps(
+        [{"feature": r.feature, "value": r.value, "contribution": round(r.contribution, 4)}
+         for r in reasons]
+    )  # fmt: skip
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Default: LEADSCORE_HOST.")] = None,
+    port: Annotated[int | None, typer.Option(help="Default: LEADSCORE_PORT.")] = None,
+) -> None:
+    """Serve the HTTP API (OpenAPI docs at /docs)."""
+    _serve(host, port)
+
+
+def _serve(host: str | None, port: int | None, banner: str | None = None) -> None:
+    _quiet_libraries()
+    import uvicorn
+
+    from leadscore.logs import configure
+    from serving.app import create_app
+    from serving.settings import Settings
+
+    configure()
+    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    settings = Settings(**overrides)
+    if banner:
+        console.print(banner)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+
+
+@app.command()
+def demo(
+    leads: Annotated[int, typer.Option(help="How many demo leads.")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
+    out: Annotated[Path, typer.Option(help="Demo data folder.")] = Path("data/demo"),
+    port: Annotated[int | None, typer.Option(help="Default: LEADSCORE_PORT or 8000.")] = None,
+) -> None:
+    """Generate demo data, train and register a model, then serve it: reusing what is valid."""
+    _quiet_libraries()
+    from leadscore import demo_data
+    from serving.loading import load_model
+    from serving.settings import Settings
+    from training import TrainingSettings, train_and_register
+
+    if demo_data.is_complete(out, n_leads=leads, seed=seed):
+        console.print(f"Reusing the demo data in {out}")
+    else:
+        generate(leads=leads, seed=seed, out=out, fmt="parquet")
+    settings = Settings(**({"port": port} if port else {}))
+    try:
+        model = load_model(settings.model_uri, settings.mlflow_tracking_uri)
+        console.print(f"Reusing {model.name} version {model.version} ({settings.model_uri})")
+    except Exception:  # no champion yet, or it cannot load: train one
+        with console.status("Training") as status:
+            result = train_and_register(
+                TrainingSettings(), data_dir=out, on_step=lambda m: status.update(m)
+            )
+        _print_training(result)
+    _serve(settings.host, settings.port, banner=_curl_banner(settings.host, settings.port))
+
+
+def _curl_banner(host: str, port: int) -> str:
+    now = datetime.now(UTC).replace(microsecond=0)
+    stamp = lambda days: (now - timedelta(days=days)).isoformat().replace("+00:00", "Z")  # noqa: E731
+    lead = {
+        "lead_id": "demo-1",
+        "created_at": stamp(3),
+        "source": "referral",
+        "campaign": "customer-referral",
+        "country": "US",
+        "industry": "Software",
+        "company_size": 250,
+        "job_title": "VP of Marketing",
+        "email_domain": "acme.example",
+        "activities": [
+            {"activity_type": "pricing_page_view", "occurred_at": stamp(3)},
+            {"activity_type": "demo_request", "occurred_at": stamp(2)},
+        ],
+    }
+    body = json.dumps(lead, separators=(",", ":"))
+    return (
+        f"\n[bold green]leadscore is starting on http://{host}:{port}[/]  (docs: /docs)\n"
+        "Score a lead:\n\n"
+        f"curl -s -X POST http://{host}:{port}/v1/score -H 'Content-Type: application/json' "
+        f"-d '{body}'\n"
+    )
+
+
+if __name__ == "__main__":
+    app()

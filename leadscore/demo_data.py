@@ -1,0 +1,405 @@
+"""A seeded demo CRM export whose conversion follows a known, documented process.
+
+The hidden process (documented again in the README):
+
+* **Fit** (odds multiply): industry, company size (mid-market best), seniority (VP and director
+  best, students almost never buy), a business rather than a webmail address, country, and the
+  source and campaign the lead came from.
+* **Intent**: high-intent actions in the lead's first 7 days (demo request, meeting booked,
+  pricing page view, webinar), each weighted and decayed by its age at day 7 with a 4-day
+  time constant, plus a little for every low-intent action.
+* ``logit p = base(t) + fit + 1.3 * log1p(intent) + noise``, with noise ~ N(0, 0.25) that no
+  feature can see, so p is "fit times intent" in odds. The lead is won with probability p.
+* **Mess**: inconsistent casing and spelling of titles, industries and countries; missing values;
+  duplicated events; drift (paid search grows and gets worse, the base rate rises, and email
+  opens inflate in the last months as mail clients pre-fetch images); open leads; and the leaky
+  columns ``sales_status`` and ``status_updated_at``, written by sales after the outcome.
+
+Each lead's p is written to ``truth.parquet``, which training never reads.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from features.schema import ACTIVITY_TYPES
+
+GENERATOR_VERSION = 1
+DEFAULT_LEADS = 20_000
+DEFAULT_SEED = 42
+START = datetime(2025, 1, 1, tzinfo=UTC)
+SPAN_DAYS = 547  # 18 months
+DAY_US = 86_400_000_000
+SNAPSHOT_DAYS = 7
+TABLES = ("leads", "activities", "outcomes")
+
+SOURCES = (
+    "organic_search", "paid_search", "linkedin_ads", "webinar", "referral",
+    "partner", "trade_show", "content_syndication", "purchased_list",
+)  # fmt: skip
+SOURCE_MIX_START = np.array([0.20, 0.12, 0.12, 0.10, 0.08, 0.08, 0.08, 0.12, 0.10])
+SOURCE_MIX_END = np.array([0.16, 0.30, 0.12, 0.08, 0.06, 0.06, 0.04, 0.10, 0.08])
+SOURCE_EFFECT = np.array([0.3, -0.1, 0.0, 0.4, 0.8, 0.5, 0.1, -0.5, -1.0])
+PAID_SEARCH_DECAY = -0.6  # paid search quality falls by this much (logit) over the 18 months
+CAMPAIGNS = {
+    "organic_search": (None,),
+    "paid_search": ("brand-search", "competitor-terms", "generic-crm"),
+    "linkedin_ads": ("li-abm-q1", "li-retarget", "li-lookalike"),
+    "webinar": ("webinar-scoring-101", "webinar-revops"),
+    "referral": (None, "customer-referral"),
+    "partner": ("partner-co-sell", "partner-marketplace"),
+    "trade_show": ("saastr", "dreamforce", "local-meetup"),
+    "content_syndication": ("ebook-syndication", "whitepaper-network"),
+    "purchased_list": ("list-q1", "list-q3"),
+}
+CAMPAIGN_EFFECT = {"competitor-terms": 0.3, "li-abm-q1": 0.3, "li-lookalike": -0.2,
+                   "local-meetup": -0.3, "list-q3": -0.3}  # fmt: skip
+
+INDUSTRIES = ("Software", "Financial Services", "Healthcare", "Manufacturing", "Retail",
+              "Media", "Other", "Government", "Education", "Nonprofit")  # fmt: skip
+INDUSTRY_MIX = np.array([0.22, 0.12, 0.10, 0.12, 0.10, 0.06, 0.10, 0.06, 0.07, 0.05])
+INDUSTRY_EFFECT = np.array([0.6, 0.5, 0.3, 0.2, 0.0, 0.0, -0.2, -0.4, -0.6, -0.8])
+
+SENIORITY = ("c_level", "vp", "director", "manager", "individual", "student")
+SENIORITY_MIX = np.array([0.06, 0.09, 0.15, 0.25, 0.38, 0.07])
+SENIORITY_EFFECT = np.array([0.5, 0.8, 0.7, 0.3, -0.3, -2.5])
+TITLES = {
+    "c_level": ("CEO", "Chief Executive Officer", "CTO", "Chief Technology Officer", "CFO",
+                "COO", "CMO", "Chief Marketing Officer", "Founder", "Co-Founder & CEO", "Owner",
+                "President"),
+    "vp": ("VP Sales", "VP of Marketing", "V.P. Engineering", "Vice President, Operations",
+           "Vice-President Sales", "SVP Marketing", "EVP, Revenue", "vp it"),
+    "director": ("Director of Marketing", "Sales Director", "Dir. Engineering", "Head of Growth",
+                 "Head of IT", "Senior Director, Operations", "Directr of Sales", "IT Director"),
+    "manager": ("Marketing Manager", "Sales Manager", "Sr. Mgr, Sales Ops", "Senior Manager",
+                "IT Manager", "Maneger", "Team Lead", "Engineering Manager", "Product Manager"),
+    "individual": ("Marketing Coordinator", "Account Executive", "Software Engineer", "Analyst",
+                   "Specialist", "Consultant", "Sales Representative", "Data Scientist",
+                   "Accountant", "Designer"),
+    "student": ("Student", "Intern", "Marketing Intern", "PhD Student", "Graduate Student"),
+}  # fmt: skip
+
+COUNTRIES = ("US", "GB", "DE", "FR", "CA", "AU", "NL", "IN", "BR", "ES")
+COUNTRY_MIX = np.array([0.38, 0.12, 0.10, 0.07, 0.07, 0.05, 0.05, 0.08, 0.05, 0.03])
+COUNTRY_EFFECT = np.array([0.1, 0.1, 0.1, 0.0, 0.1, 0.0, 0.1, -0.4, -0.3, -0.1])
+
+FREE_DOMAINS = ("gmail.com", "yahoo.com", "hotmail.com", "outlook.com")
+FREE_EMAIL_EFFECT = -0.5
+
+LOW_INTENT = ("email_open", "email_click", "web_visit", "content_download", "form_submit")
+LOW_INTENT_MIX = np.array([0.45, 0.20, 0.20, 0.08, 0.07])
+HIGH_INTENT = ("demo_request", "meeting_booked", "pricing_page_view", "webinar_attended")
+HIGH_INTENT_MIX = np.array([0.20, 0.10, 0.45, 0.25])
+HIGH_INTENT_WEIGHT = np.array([1.5, 1.2, 0.6, 0.5])
+LOW_INTENT_WEIGHT = 0.05
+INTENT_DECAY_DAYS = 4.0
+INTENT_SCALE = 1.3
+NOISE_SD = 0.25
+BASE_LOGIT_START, BASE_LOGIT_END = -3.0, -2.6
+DUPLICATE_SHARE = 0.03
+
+
+@dataclass(frozen=True)
+class DemoExport:
+    leads: pd.DataFrame
+    activities: pd.DataFrame
+    outcomes: pd.DataFrame
+    truth: pd.DataFrame
+    exported_at: datetime
+
+
+def generate(n_leads: int = DEFAULT_LEADS, seed: int = DEFAULT_SEED) -> DemoExport:
+    """A demo export of `n_leads` leads created over 18 months from 2025-01-01 (seeded)."""
+    if n_leads < 1:
+        raise ValueError(f"expected at least 1 lead, got {n_leads}")
+    rng = np.random.default_rng(seed)
+    start_us = int(START.timestamp()) * 1_000_000
+    exported_us = start_us + SPAN_DAYS * DAY_US
+    created_us = np.sort(start_us + rng.integers(0, SPAN_DAYS * DAY_US, n_leads))
+    t = (created_us - start_us) / (SPAN_DAYS * DAY_US)  # 0 -> 1 across the 18 months
+
+    mix = SOURCE_MIX_START[None, :] * (1 - t[:, None]) + SOURCE_MIX_END[None, :] * t[:, None]
+    source = _choose_rows(rng, mix)
+    campaign = np.empty(n_leads, dtype=object)
+    campaign_effect = np.zeros(n_leads)
+    for code, name in enumerate(SOURCES):
+        rows = np.flatnonzero(source == code)
+        options = np.array(CAMPAIGNS[name], dtype=object)
+        picked = options[rng.integers(0, len(options), len(rows))]
+        campaign[rows] = picked
+        campaign_effect[rows] = [CAMPAIGN_EFFECT.get(c, 0.0) for c in picked]
+    source_effect = SOURCE_EFFECT[source] + np.where(source == 1, PAID_SEARCH_DECAY * t, 0.0)
+
+    industry = rng.choice(len(INDUSTRIES), n_leads, p=INDUSTRY_MIX)
+    seniority = rng.choice(len(SENIORITY), n_leads, p=SENIORITY_MIX)
+    country = rng.choice(len(COUNTRIES), n_leads, p=COUNTRY_MIX)
+    size = np.maximum(1, np.round(np.exp(rng.normal(4.0, 1.6, n_leads)))).astype(np.int64)
+    size_effect = np.select(
+        [size < 10, size < 50, size < 200, size < 1000, size < 5000],
+        [-1.0, -0.3, 0.3, 0.6, 0.4],
+        0.1,
+    )
+    free_email = rng.random(n_leads) < np.where(
+        (SENIORITY_EFFECT[seniority] < 0) | (size < 10), 0.45, 0.12
+    )
+    fit = (
+        INDUSTRY_EFFECT[industry]
+        + SENIORITY_EFFECT[seniority]
+        + COUNTRY_EFFECT[country]
+        + size_effect
+        + np.where(free_email, FREE_EMAIL_EFFECT, 0.0)
+        + source_effect
+        + campaign_effect
+    )
+    interest = 0.35 * (fit - fit.mean()) / fit.std() + 0.94 * rng.normal(size=n_leads)
+
+    early = _activities(rng, created_us, interest, np.zeros(n_leads), SNAPSHOT_DAYS * DAY_US)
+    lead_idx, occurred, type_code = early
+    snapshot_us = created_us + SNAPSHOT_DAYS * DAY_US
+    intent = _intent(lead_idx, occurred, type_code, snapshot_us, n_leads)
+    t_mid = t
+    logit = (
+        BASE_LOGIT_START
+        + (BASE_LOGIT_END - BASE_LOGIT_START) * t_mid
+        + fit
+        + INTENT_SCALE * np.log1p(intent)
+        + rng.normal(0.0, NOISE_SD, n_leads)
+    )
+    probability = 1.0 / (1.0 + np.exp(-logit))
+    won = rng.random(n_leads) < probability
+
+    close_days = np.where(
+        won,
+        np.minimum(2 + rng.gamma(2.5, 12.0, n_leads), 85.0),
+        rng.uniform(1.0, 150.0, n_leads),
+    )
+    closes = won | (rng.random(n_leads) < 0.65)
+    closed_us = snapshot_us + (close_days * DAY_US).astype(np.int64)
+    closes &= closed_us <= exported_us
+
+    # After the snapshot, buyers keep engaging until they close; others fade.
+    later_end = np.where(closes, closed_us, np.minimum(snapshot_us + 150 * DAY_US, exported_us))
+    late = _activities(rng, snapshot_us, interest + 2.0 * won, won * 3.0, None, later_end)
+    # Mail clients that pre-fetch images inflate email opens in the last six months: a drift in
+    # the data that carries no buying intent.
+    inflated = _extra_opens(rng, created_us, t)
+    lead_idx = np.concatenate([early[0], late[0], inflated[0]])
+    occurred = np.concatenate([early[1], late[1], inflated[1]])
+    type_code = np.concatenate([early[2], late[2], inflated[2]])
+    keep = occurred <= exported_us
+    lead_idx, occurred, type_code = lead_idx[keep], occurred[keep], type_code[keep]
+    duplicates = rng.random(len(lead_idx)) < DUPLICATE_SHARE
+    lead_idx = np.concatenate([lead_idx, lead_idx[duplicates]])
+    occurred = np.concatenate([occurred, occurred[duplicates]])
+    type_code = np.concatenate([type_code, type_code[duplicates]])
+    order = np.argsort(occurred, kind="stable")
+
+    lead_ids = pd.Series(np.arange(1, n_leads + 1)).map("L{:07d}".format).to_numpy(dtype=object)
+    activities = pd.DataFrame(
+        {
+            "lead_id": lead_ids[lead_idx[order]],
+            "occurred_at": _timestamps(occurred[order]),
+            "activity_type": np.array(ACTIVITY_TYPES, dtype=object)[type_code[order]],
+        }
+    )
+    outcomes = pd.DataFrame(
+        {
+            "lead_id": lead_ids[closes],
+            "status": np.where(won[closes], "won", "lost").astype(object),
+            "closed_at": _timestamps(closed_us[closes]),
+        }
+    )
+    leads = pd.DataFrame(
+        {
+            "lead_id": lead_ids,
+            "created_at": _timestamps(created_us),
+            "source": np.array(SOURCES, dtype=object)[source],
+            "campaign": campaign,
+            "country": _messy_case(rng, np.array(COUNTRIES, dtype=object)[country], 0.15),
+            "industry": _missing(
+                rng, _messy_case(rng, np.array(INDUSTRIES, dtype=object)[industry], 0.2), 0.05
+            ),
+            "company_size": pd.array(
+                np.where(rng.random(n_leads) < 0.08, None, size), dtype="Int64"
+            ),
+            "job_title": _missing(rng, _titles(rng, seniority), 0.05),
+            **_emails(rng, lead_ids, free_email, n_leads),
+            **_sales_columns(rng, won, closes, closed_us, n_leads),
+        }
+    )
+    truth = pd.DataFrame({"lead_id": lead_ids, "true_probability": probability})
+    exported_at = datetime.fromtimestamp(exported_us / 1_000_000, tz=UTC)
+    return DemoExport(leads, activities, outcomes, truth, exported_at)
+
+
+def write(export: DemoExport, out: Path, *, fmt: str = "parquet", seed: int | None = None) -> Path:
+    """Write the three export tables, the truth file and a manifest to `out`."""
+    if fmt not in ("parquet", "csv"):
+        raise ValueError(f"expected format 'parquet' or 'csv', got {fmt!r}")
+    out.mkdir(parents=True, exist_ok=True)
+    for name in (*TABLES, "truth"):
+        frame: pd.DataFrame = getattr(export, name)
+        path = out / f"{name}.{fmt}"
+        if fmt == "parquet":
+            frame.to_parquet(path, index=False)
+        else:
+            frame.to_csv(path, index=False)
+    manifest = {
+        "generator_version": GENERATOR_VERSION,
+        "leads": len(export.leads),
+        "seed": seed,
+        "format": fmt,
+        "exported_at": export.exported_at.isoformat(),
+        "rows": {name: len(getattr(export, name)) for name in (*TABLES, "truth")},
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    return out
+
+
+def is_complete(out: Path, *, n_leads: int, seed: int) -> bool:
+    """Whether `out` already holds this very demo export, so it can be reused."""
+    try:
+        manifest = json.loads((out / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return False
+    fmt = manifest.get("format")
+    return (
+        manifest.get("generator_version") == GENERATOR_VERSION
+        and manifest.get("leads") == n_leads
+        and manifest.get("seed") == seed
+        and all((out / f"{name}.{fmt}").is_file() for name in (*TABLES, "truth"))
+    )
+
+
+def _choose_rows(rng: np.random.Generator, probabilities: np.ndarray) -> np.ndarray:
+    """One category per row, each row with its own probabilities."""
+    cumulative = np.cumsum(probabilities, axis=1)
+    draws = rng.random(len(probabilities)) * cumulative[:, -1]
+    return (draws[:, None] > cumulative).sum(axis=1)
+
+
+def _activities(
+    rng: np.random.Generator,
+    window_start: np.ndarray,
+    interest: np.ndarray,
+    extra_rate: np.ndarray,
+    window_us: int | None,
+    window_end: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Events per lead in [start, end): more of them, and more high-intent ones, with interest."""
+    counts = rng.poisson(np.exp(0.9 + 0.55 * np.clip(interest, -3, 3)) + extra_rate)
+    lead_idx = np.repeat(np.arange(len(interest)), counts)
+    length = (
+        np.full(len(interest), window_us)
+        if window_end is None
+        else np.maximum(window_end - window_start, 1)
+    )
+    occurred = window_start[lead_idx] + (rng.random(len(lead_idx)) * length[lead_idx]).astype(
+        np.int64
+    )
+    high_share = 1.0 / (1.0 + np.exp(-(-1.6 + 1.1 * interest)))
+    is_high = rng.random(len(lead_idx)) < high_share[lead_idx]
+    high = np.array([ACTIVITY_TYPES.index(a) for a in HIGH_INTENT])
+    low = np.array([ACTIVITY_TYPES.index(a) for a in LOW_INTENT])
+    type_code = np.where(
+        is_high,
+        high[rng.choice(len(HIGH_INTENT), len(lead_idx), p=HIGH_INTENT_MIX)],
+        low[rng.choice(len(LOW_INTENT), len(lead_idx), p=LOW_INTENT_MIX)],
+    )
+    return lead_idx, occurred, type_code
+
+
+def _intent(
+    lead_idx: np.ndarray,
+    occurred: np.ndarray,
+    type_code: np.ndarray,
+    snapshot_us: np.ndarray,
+    n_leads: int,
+) -> np.ndarray:
+    weight = np.full(len(ACTIVITY_TYPES), 0.0)
+    for name, w in zip(HIGH_INTENT, HIGH_INTENT_WEIGHT, strict=True):
+        weight[ACTIVITY_TYPES.index(name)] = w
+    age_days = (snapshot_us[lead_idx] - occurred) / DAY_US
+    high = weight[type_code] * np.exp(-age_days / INTENT_DECAY_DAYS)
+    low = np.where(weight[type_code] == 0, LOW_INTENT_WEIGHT, 0.0)
+    return np.bincount(lead_idx, weights=high + low, minlength=n_leads)
+
+
+def _extra_opens(
+    rng: np.random.Generator, created_us: np.ndarray, t: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    counts = rng.poisson(np.where(t > 0.65, 2.0, 0.0))
+    lead_idx = np.repeat(np.arange(len(created_us)), counts)
+    occurred = created_us[lead_idx] + (rng.random(len(lead_idx)) * 30 * DAY_US).astype(np.int64)
+    type_code = np.full(len(lead_idx), ACTIVITY_TYPES.index("email_open"))
+    return lead_idx, occurred, type_code
+
+
+def _titles(rng: np.random.Generator, seniority: np.ndarray) -> np.ndarray:
+    titles = np.empty(len(seniority), dtype=object)
+    for code, level in enumerate(SENIORITY):
+        rows = np.flatnonzero(seniority == code)
+        options = np.array(TITLES[level], dtype=object)
+        titles[rows] = options[rng.integers(0, len(options), len(rows))]
+    return _messy_case(rng, titles, 0.25)
+
+
+def _messy_case(rng: np.random.Generator, values: np.ndarray, share: float) -> np.ndarray:
+    """Lower-, upper-case or pad a share of the values, as hand-typed CRM fields are."""
+    out = values.copy()
+    style = rng.integers(0, 3, len(values))
+    touched = np.flatnonzero(rng.random(len(values)) < share)
+    for row in touched:
+        text = out[row]
+        out[row] = (text.lower(), text.upper(), f" {text} ")[style[row]]
+    return out
+
+
+def _missing(rng: np.random.Generator, values: np.ndarray, share: float) -> np.ndarray:
+    out = values.copy()
+    out[rng.random(len(values)) < share] = None
+    return out
+
+
+def _emails(
+    rng: np.random.Generator, lead_ids: np.ndarray, free: np.ndarray, n_leads: int
+) -> dict[str, np.ndarray]:
+    company = rng.integers(0, max(1, n_leads // 3), n_leads)
+    business = pd.Series(company).map("company{}.example".format).to_numpy(dtype=object)
+    free_pick = np.array(FREE_DOMAINS, dtype=object)[rng.integers(0, len(FREE_DOMAINS), n_leads)]
+    domain = np.where(free, free_pick, business)
+    email = pd.Series(lead_ids).str.lower() + "@" + pd.Series(domain)
+    return {"email": email.to_numpy(dtype=object), "email_domain": domain}
+
+
+def _sales_columns(
+    rng: np.random.Generator,
+    won: np.ndarray,
+    closes: np.ndarray,
+    closed_us: np.ndarray,
+    n_leads: int,
+) -> dict[str, object]:
+    """What sales writes after the outcome: the leak a leakage audit must catch."""
+    lost_labels = np.array(["Closed Lost", "Disqualified", "Unresponsive"], dtype=object)
+    open_labels = np.array(["Working", "Nurture", "New", None], dtype=object)
+    status = np.where(
+        closes & won,
+        "Closed Won",
+        np.where(
+            closes,
+            lost_labels[rng.integers(0, 3, n_leads)],
+            open_labels[rng.integers(0, 4, n_leads)],
+        ),
+    ).astype(object)
+    updated = pd.Series(_timestamps(closed_us)).where(closes, None)
+    return {"sales_status": status, "status_updated_at": updated.to_numpy()}
+
+
+def _timestamps(micros: np.ndarray) -> pd.DatetimeIndex:
+    return pd.to_datetime(np.asarray(micros, dtype=np.int64), unit="us", utc=True)

@@ -1,0 +1,63 @@
+"""The FastAPI application. Build it with `create_app()`; importing this module does nothing."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from serving.errors import error_body, install_error_handlers
+from serving.loading import LoadedModel, load_model
+from serving.routes import health, model, score
+from serving.settings import Settings
+
+logger = logging.getLogger("leadscore.serving")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """An app that loads its model once at start-up and serves without it if that fails."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.model, app.state.load_error = _try_load(settings)
+        yield
+
+    app = FastAPI(
+        title="leadscore",
+        version="1",
+        summary="Predictive lead scoring: a calibrated score, a grade, reasons and a "
+        "recommendation for every lead.",
+        lifespan=lifespan,
+        responses={
+            422: {"description": "Invalid input", "content": {"application/json": {
+                "example": error_body("invalid_request", "company_size: Input should be a "
+                                      "valid number", "company_size")}}},
+            503: {"description": "No model loaded", "content": {"application/json": {
+                "example": error_body("model_unavailable", "expected a model at models:/"
+                                      "lead-scoring@champion, got none; train one with "
+                                      "`leadscore train`")}}},
+        },
+    )  # fmt: skip
+    app.state.settings = settings
+    app.state.model = None
+    app.state.load_error = "the server is starting"
+    install_error_handlers(app)
+    app.include_router(score.router)
+    app.include_router(model.router)
+    app.include_router(health.router)
+    return app
+
+
+def _try_load(settings: Settings) -> tuple[LoadedModel | None, str | None]:
+    try:
+        loaded = load_model(settings.model_uri, settings.mlflow_tracking_uri)
+    except Exception as error:  # any failure leaves the server up and not ready, with the reason
+        logger.warning(
+            "model not loaded", extra={"model_uri": settings.model_uri, "error": str(error)}
+        )
+        return None, f"{type(error).__name__}: {error}"
+    logger.info("model loaded", extra={"model": loaded.name, "version": loaded.version})
+    return loaded, None

@@ -1,0 +1,30 @@
+"""Typed dependencies: the settings and the loaded model, from the app's state."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from serving.errors import ModelUnavailable
+from serving.loading import LoadedModel
+from serving.settings import Settings
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_model(request: Request) -> LoadedModel:
+    model: LoadedModel | None = request.app.state.model
+    if model is None:
+        reason = request.app.state.load_error or "no model loaded"
+        raise ModelUnavailable(
+            f"expected a model at {request.app.state.settings.model_uri}, got none ({reason}); "
+            "train one with `leadscore train` (or run `make demo`), then restart the server"
+        )
+    return model
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+ModelDep = Annotated[LoadedModel, Depends(get_model)]

@@ -1,0 +1,30 @@
+"""What model is serving, and how it did on its holdout."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from serving.deps import ModelDep
+from serving.schemas import ModelInfo
+
+router = APIRouter(prefix="/v1", tags=["model"])
+
+
+@router.get("/model", response_model=ModelInfo)
+def model_info(model: ModelDep) -> ModelInfo:
+    """Name, version, training time, holdout metrics, thresholds and features of the model."""
+    scorer = model.scorer
+    metadata = scorer.metadata
+    return ModelInfo(
+        name=model.name,
+        version=model.version,
+        uri=model.uri,
+        trained_at=metadata.get("trained_at"),
+        metrics=metadata.get("metrics", {}),
+        thresholds=scorer.policy.to_dict(),
+        splits=metadata.get("splits", {}),
+        features=[
+            {"name": f.name, "group": f.group, "kind": f.kind, "description": f.description}
+            for f in scorer.feature_set
+        ],
+    )

@@ -1,0 +1,131 @@
+"""MLflow: log a training run, register its model, and move the `champion` alias when it wins."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import asdict, dataclass
+from importlib.metadata import version as package_version
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import mlflow
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+
+from features.pyfunc import SCORER_ARTIFACT, LeadScoringModel, input_example, signature
+from training.settings import TrainingSettings
+from training.train import Dataset, LeadScoreTrainer
+
+CHAMPION = "champion"
+
+
+@dataclass(frozen=True)
+class Registration:
+    run_id: str
+    version: str
+    promoted: bool
+    decision: str
+    champion_version: str
+
+
+def log_and_register(
+    trainer: LeadScoreTrainer,
+    dataset: Dataset,
+    settings: TrainingSettings,
+    *,
+    example_lead: dict[str, Any],
+    data_location: str,
+) -> Registration:
+    """Log params, metrics, tables and the pyfunc model; register it; promote it if it beats
+    the current champion on holdout `roc_auc` (or there is none)."""
+    mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
+    experiment_id = _experiment_id(settings)
+    scorer = trainer.scorer_
+    with mlflow.start_run(experiment_id=experiment_id) as run:
+        mlflow.log_params(asdict(trainer.config))
+        mlflow.log_params(
+            {
+                "data_location": data_location,
+                "feature_count": len(dataset.feature_set),
+                "best_iteration": trainer.best_iteration_,
+                "labelled_leads": dataset.counts.labelled,
+                "left_out_open_leads": dataset.counts.open_without_full_horizon,
+                "left_out_closed_before_snapshot": dataset.counts.closed_before_snapshot,
+            }
+        )
+        for name, split in trainer.splits_.items():
+            mlflow.log_params(
+                {
+                    f"{name}_rows": split.rows,
+                    f"{name}_positives": split.positives,
+                    f"{name}_first_as_of": split.first_as_of,
+                    f"{name}_last_as_of": split.last_as_of,
+                }
+            )
+        mlflow.log_metrics(trainer.metrics_)
+        mlflow.log_dict(dataset.feature_set.to_dict(), "features.json")
+        mlflow.log_dict(scorer.policy.to_dict(), "policy.json")
+        mlflow.log_text(trainer.importance_.to_csv(index=False), "feature_importance.csv")
+        with tempfile.TemporaryDirectory() as scratch:
+            scorer_dir = scorer.save(Path(scratch) / SCORER_ARTIFACT)
+            info = mlflow.pyfunc.log_model(
+                name="model",
+                python_model=LeadScoringModel(),
+                artifacts={SCORER_ARTIFACT: str(scorer_dir)},
+                signature=signature(dataset.feature_set),
+                input_example=input_example(dataset.feature_set, example_lead),
+                pip_requirements=_requirements(),
+                registered_model_name=settings.model_name,
+            )
+        version = str(info.registered_model_version)
+        promoted, decision, champion = _promote_if_better(
+            MlflowClient(), settings.model_name, version, trainer.metrics_["roc_auc"]
+        )
+        mlflow.set_tags({"promotion": "promoted" if promoted else "kept", "decision": decision})
+    return Registration(run.info.run_id, version, promoted, decision, champion)
+
+
+def _experiment_id(settings: TrainingSettings) -> str:
+    experiment = mlflow.get_experiment_by_name(settings.experiment_name)
+    if experiment is not None:
+        return experiment.experiment_id
+    root = settings.mlflow_artifact_root.resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    return mlflow.create_experiment(settings.experiment_name, artifact_location=root.as_uri())
+
+
+def _promote_if_better(
+    client: MlflowClient, name: str, version: str, roc_auc: float
+) -> tuple[bool, str, str]:
+    try:
+        champion = client.get_model_version_by_alias(name, CHAMPION)
+    except MlflowException:
+        champion = None
+    if champion is None:
+        client.set_registered_model_alias(name, CHAMPION, version)
+        return True, f"version {version} is the first champion (roc_auc {roc_auc:.4f})", version
+    champion_auc = client.get_run(champion.run_id).data.metrics.get("roc_auc", float("-inf"))
+    if roc_auc > champion_auc:
+        client.set_registered_model_alias(name, CHAMPION, version)
+        return (
+            True,
+            f"version {version} beats champion {champion.version} on roc_auc "
+            f"({roc_auc:.4f} > {champion_auc:.4f})",
+            version,
+        )
+    return (
+        False,
+        f"champion {champion.version} stays: roc_auc {champion_auc:.4f} >= {roc_auc:.4f}",
+        champion.version,
+    )
+
+
+def _requirements() -> list[str]:
+    return [
+        f"leadscore=={package_version('leadscore')}",
+        f"lightgbm=={lgb.__version__}",
+        f"mlflow=={mlflow.__version__}",
+        f"numpy=={package_version('numpy')}",
+        f"pandas=={package_version('pandas')}",
+    ]

@@ -1,0 +1,221 @@
+"""From an export to a fitted scorer: examples, time-based split, LightGBM, calibration, policy."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+
+from features import (
+    DEFAULT_FEATURES,
+    Calibrator,
+    FeatureEncoder,
+    FeatureSet,
+    LabelCounts,
+    LeadScorer,
+    Policy,
+    build_features,
+    make_examples,
+)
+from features.timestamps import micros_to_datetime
+from training.data import CrmExport
+from training.evaluate import holdout_metrics, importance_table
+
+SPLITS = ("train", "validation", "holdout")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that shapes a training run; logged as MLflow params."""
+
+    snapshot_delay_days: float = 7.0
+    horizon_days: float = 90.0
+    holdout_share: float = 0.20
+    validation_share: float = 0.15
+    learning_rate: float = 0.02
+    num_leaves: int = 5
+    min_data_in_leaf: int = 20
+    feature_fraction: float = 0.8
+    lambda_l2: float = 1.0
+    max_rounds: int = 2000
+    early_stopping_rounds: int = 100
+    seed: int = 0
+
+    def lightgbm_params(self) -> dict[str, Any]:
+        return {
+            "objective": "binary",
+            "learning_rate": self.learning_rate,
+            "num_leaves": self.num_leaves,
+            "min_data_in_leaf": self.min_data_in_leaf,
+            "feature_fraction": self.feature_fraction,
+            "lambda_l2": self.lambda_l2,
+            "min_data_per_group": 50,
+            "cat_smooth": 10.0,
+            "max_cat_to_onehot": 8,
+            "seed": self.seed,
+            "deterministic": True,
+            "num_threads": 2,
+            "verbose": -1,
+        }
+
+
+@dataclass
+class Dataset:
+    """Point-in-time training rows: features as of each lead's snapshot, and its label."""
+
+    features: pd.DataFrame
+    labels: np.ndarray
+    as_of: np.ndarray
+    counts: LabelCounts
+    feature_set: FeatureSet
+
+
+@dataclass(frozen=True)
+class SplitSummary:
+    rows: int
+    positives: int
+    first_as_of: str
+    last_as_of: str
+
+
+def build_dataset(
+    export: CrmExport,
+    feature_set: FeatureSet = DEFAULT_FEATURES,
+    config: TrainConfig | None = None,
+) -> Dataset:
+    """Label each lead at its snapshot and compute its features as of that moment."""
+    config = config or TrainConfig()
+    examples, counts = make_examples(
+        export.leads,
+        export.outcomes,
+        observed_until=export.observed_until,
+        snapshot_delay=timedelta(days=config.snapshot_delay_days),
+        horizon=timedelta(days=config.horizon_days),
+    )
+    leads = export.leads.set_index(export.leads["lead_id"].astype(object), drop=False)
+    leads = leads.loc[examples["lead_id"].to_numpy()].reset_index(drop=True)
+    features = build_features(
+        leads,
+        export.activities,
+        examples["as_of"].to_numpy(),
+        feature_set,
+        source=f"{export.location}/leads",
+        activities_source=f"{export.location}/activities",
+    )
+    return Dataset(
+        features=features,
+        labels=examples["label"].to_numpy(),
+        as_of=examples["as_of"].to_numpy(),
+        counts=counts,
+        feature_set=feature_set,
+    )
+
+
+def time_split(
+    as_of: np.ndarray, holdout_share: float, validation_share: float
+) -> dict[str, np.ndarray]:
+    """Row positions of each split by snapshot time: the newest rows are the holdout."""
+    order = np.argsort(as_of, kind="stable")
+    n = len(order)
+    holdout_start = n - round(n * holdout_share)
+    validation_start = holdout_start - round(n * validation_share)
+    return {
+        "train": order[:validation_start],
+        "validation": order[validation_start:holdout_start],
+        "holdout": order[holdout_start:],
+    }
+
+
+class LeadScoreTrainer:
+    """Fits a `LeadScorer`; after `fit`, the learned state and its evaluation end in `_`."""
+
+    def __init__(self, config: TrainConfig | None = None) -> None:
+        self.config = config or TrainConfig()
+
+    def fit(self, dataset: Dataset) -> LeadScoreTrainer:
+        config = self.config
+        splits = time_split(dataset.as_of, config.holdout_share, config.validation_share)
+        for name in SPLITS:
+            labels = dataset.labels[splits[name]]
+            if len(labels) == 0 or labels.min() == labels.max():
+                raise ValueError(
+                    f"expected won and lost leads in the {name} split, got {len(labels)} rows "
+                    f"with {int(labels.sum())} won; supply more history"
+                )
+        encoder = FeatureEncoder(dataset.feature_set).fit(dataset.features.iloc[splits["train"]])
+        matrix = encoder.transform(dataset.features)
+        train_set = lgb.Dataset(
+            matrix[splits["train"]],
+            label=dataset.labels[splits["train"]],
+            feature_name=dataset.feature_set.names,
+            categorical_feature=encoder.categorical_indices,
+            free_raw_data=False,
+        )
+        valid_set = train_set.create_valid(
+            matrix[splits["validation"]], label=dataset.labels[splits["validation"]]
+        )
+        booster = lgb.train(
+            config.lightgbm_params(),
+            train_set,
+            num_boost_round=config.max_rounds,
+            valid_sets=[valid_set],
+            callbacks=[lgb.early_stopping(config.early_stopping_rounds, verbose=False)],
+        )
+        booster.free_dataset()
+        # The calibrator learns on rows the booster never trained on.
+        validation_margin = booster.predict(matrix[splits["validation"]], raw_score=True)
+        platt = LogisticRegression(C=1e6).fit(
+            validation_margin.reshape(-1, 1), dataset.labels[splits["validation"]]
+        )
+        calibrator = Calibrator(
+            slope=float(platt.coef_[0, 0]), intercept=float(platt.intercept_[0])
+        )
+
+        holdout_rows = splits["holdout"]
+        holdout_probability = calibrator.probability(
+            booster.predict(matrix[holdout_rows], raw_score=True)
+        )
+        holdout_labels = dataset.labels[holdout_rows]
+        self.metrics_ = holdout_metrics(holdout_labels, holdout_probability)
+        holdout_scores = np.round(holdout_probability * 100).astype(int)
+        policy = Policy.from_scores(holdout_scores)
+        self.splits_ = {
+            name: SplitSummary(
+                rows=len(rows),
+                positives=int(dataset.labels[rows].sum()),
+                first_as_of=micros_to_datetime(dataset.as_of[rows].min()).isoformat(),
+                last_as_of=micros_to_datetime(dataset.as_of[rows].max()).isoformat(),
+            )
+            for name, rows in splits.items()
+        }
+        self.best_iteration_ = int(booster.best_iteration or booster.current_iteration())
+        self.importance_ = importance_table(booster, dataset.feature_set)
+        self.holdout_ = pd.DataFrame(
+            {
+                "lead_id": dataset.features.index[holdout_rows],
+                "as_of": dataset.as_of[holdout_rows],
+                "label": holdout_labels,
+                "probability": holdout_probability,
+            }
+        )
+        metadata = {
+            "trained_at": datetime.now(UTC).isoformat(),
+            "metrics": self.metrics_,
+            "splits": {name: asdict(summary) for name, summary in self.splits_.items()},
+            "best_iteration": self.best_iteration_,
+            "config": asdict(config),
+        }
+        self.scorer_ = LeadScorer(
+            feature_set=dataset.feature_set,
+            encoder=encoder,
+            booster=booster,
+            calibrator=calibrator,
+            policy=policy,
+            metadata=metadata,
+        )
+        return self
