@@ -1,8 +1,9 @@
 """Training examples: each lead's snapshot time and whether it was won within the horizon after.
 
-Leads still open whose horizon has not fully passed are left out, never labelled lost: we do not
-know yet how they end. Leads already closed at their snapshot are left out too: there is nothing
-left to predict for them.
+Leads whose horizon has not fully passed by the export are left out, never labelled lost: we do
+not know yet how the open ones end. Those already decided are left out too, because wins close
+faster than losses: keeping only the decided recent leads would fill the newest rows, and so the
+holdout, with wins. Leads already closed at their snapshot are left out: nothing is left to predict.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ class LabelCounts:
 
     labelled: int
     won: int
-    open_without_full_horizon: int
+    without_full_horizon: int
     closed_before_snapshot: int
 
 
@@ -51,14 +52,15 @@ def make_examples(
     by_lead = _outcomes_by_lead(outcomes)
     positions = pd.Index(by_lead.index).get_indexer(leads[LEAD_ID].astype(object))
     has_outcome = positions >= 0
-    closed_at = np.where(has_outcome, by_lead["closed_us"].to_numpy()[positions], 0)
-    is_won = np.where(has_outcome, by_lead["won"].to_numpy()[positions], False)
+    # A sentinel at the end answers position -1 (no outcome row).
+    closed_at = np.append(by_lead["closed_us"].to_numpy(), 0)[positions]
+    is_won = np.append(by_lead["won"].to_numpy(), False)[positions]
 
     closed_before = has_outcome & (closed_at <= as_of)
-    won_in_horizon = is_won & (closed_at <= horizon_end)
-    decided = has_outcome | (horizon_end <= observed_until)
     # A lead won later than its horizon, or lost at any time, was not won within the horizon.
-    keep = decided & ~closed_before
+    won_in_horizon = is_won & (closed_at <= horizon_end)
+    horizon_passed = horizon_end <= observed_until
+    keep = horizon_passed & ~closed_before
     examples = pd.DataFrame(
         {
             LEAD_ID: leads[LEAD_ID].astype(object).to_numpy()[keep],
@@ -69,7 +71,7 @@ def make_examples(
     counts = LabelCounts(
         labelled=int(keep.sum()),
         won=int(examples["label"].sum()),
-        open_without_full_horizon=int((~decided).sum()),
+        without_full_horizon=int((~horizon_passed & ~closed_before).sum()),
         closed_before_snapshot=int(closed_before.sum()),
     )
     return examples.reset_index(drop=True), counts

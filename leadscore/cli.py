@@ -92,7 +92,7 @@ def _print_training(result: TrainingResult) -> None:
     console.print(splits)
     counts = result.dataset.counts
     console.print(
-        f"Left out: {counts.open_without_full_horizon:,} open leads whose horizon has not passed, "
+        f"Left out: {counts.without_full_horizon:,} leads whose horizon has not passed yet, "
         f"{counts.closed_before_snapshot:,} closed before their snapshot."
     )
     console.print(
@@ -191,7 +191,8 @@ def _serve(host: str | None, port: int | None, banner: str | None = None) -> Non
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = Settings(**overrides)
     if banner:
-        console.print(banner)
+        # Plain print: rich would wrap the curl line and read its JSON brackets as markup.
+        print(banner, flush=True)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
 
 
@@ -246,7 +247,7 @@ def _curl_banner(host: str, port: int) -> str:
     }
     body = json.dumps(lead, separators=(",", ":"))
     return (
-        f"\n[bold green]leadscore is starting on http://{host}:{port}[/]  (docs: /docs)\n"
+        f"\nleadscore is starting on http://{host}:{port} (API docs: /docs)\n"
         "Score a lead:\n\n"
         f"curl -s -X POST http://{host}:{port}/v1/score -H 'Content-Type: application/json' "
         f"-d '{body}'\n"

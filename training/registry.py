@@ -50,7 +50,7 @@ def log_and_register(
                 "feature_count": len(dataset.feature_set),
                 "best_iteration": trainer.best_iteration_,
                 "labelled_leads": dataset.counts.labelled,
-                "left_out_open_leads": dataset.counts.open_without_full_horizon,
+                "left_out_without_full_horizon": dataset.counts.without_full_horizon,
                 "left_out_closed_before_snapshot": dataset.counts.closed_before_snapshot,
             }
         )
@@ -117,7 +117,7 @@ def _promote_if_better(
     return (
         False,
         f"champion {champion.version} stays: roc_auc {champion_auc:.4f} >= {roc_auc:.4f}",
-        champion.version,
+        str(champion.version),
     )
 
 

@@ -1,0 +1,66 @@
+"""Shared fixtures: a small generated export and a model really trained on it, in a temp MLflow."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from leadscore import demo_data
+from serving.app import create_app
+from serving.settings import Settings
+from training import TrainingResult, TrainingSettings, train_and_register
+from training.data import CrmExport, load_export
+
+SMALL_LEADS = 6_000
+SEED = 7
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    settings: TrainingSettings
+    result: TrainingResult
+    data_dir: Path
+
+    @property
+    def serving_settings(self) -> Settings:
+        return Settings(
+            model_uri=f"models:/{self.settings.model_name}@champion",
+            mlflow_tracking_uri=self.settings.mlflow_tracking_uri,
+        )
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demo")
+    demo_data.write(demo_data.generate(SMALL_LEADS, SEED), out, seed=SEED)
+    return out
+
+
+@pytest.fixture(scope="session")
+def demo_export(demo_dir: Path) -> CrmExport:
+    return load_export(demo_dir)
+
+
+@pytest.fixture(scope="session")
+def trained(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> TrainedModel:
+    warnings.filterwarnings("ignore", module="mlflow")
+    logging.getLogger("mlflow").setLevel(logging.ERROR)
+    store = tmp_path_factory.mktemp("mlflow")
+    settings = TrainingSettings(
+        data_dir=demo_dir,
+        mlflow_tracking_uri=f"sqlite:///{store / 'mlflow.db'}",
+        mlflow_artifact_root=store / "artifacts",
+    )
+    return TrainedModel(settings, train_and_register(settings), demo_dir)
+
+
+@pytest.fixture(scope="session")
+def client(trained: TrainedModel) -> Iterator[TestClient]:
+    with TestClient(create_app(trained.serving_settings)) as test_client:
+        yield test_client

@@ -1,0 +1,156 @@
+"""The HTTP API against a model really trained on generated data."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from fastapi.testclient import TestClient
+
+from serving.app import create_app
+from serving.schemas import EXAMPLE_LEAD
+from serving.settings import Settings
+from tests.conftest import TrainedModel
+
+NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
+
+
+def _at(days_ago: float) -> str:
+    return (NOW - timedelta(days=days_ago)).isoformat()
+
+
+IDEAL = {
+    "lead_id": "ideal",
+    "created_at": _at(3),
+    "source": "referral",
+    "campaign": "customer-referral",
+    "country": "US",
+    "industry": "Software",
+    "company_size": 300,
+    "job_title": "VP of Marketing",
+    "email_domain": "acme.example",
+    "activities": [
+        {"activity_type": "pricing_page_view", "occurred_at": _at(3)},
+        {"activity_type": "demo_request", "occurred_at": _at(2)},
+    ],
+    "as_of": NOW.isoformat(),
+}
+COLD = {
+    "lead_id": "cold",
+    "created_at": _at(3),
+    "source": "purchased_list",
+    "campaign": "list-q3",
+    "country": "IN",
+    "industry": "Nonprofit",
+    "company_size": 4,
+    "job_title": "Student",
+    "email_domain": "gmail.com",
+    "activities": [{"activity_type": "email_open", "occurred_at": _at(3)}],
+    "as_of": NOW.isoformat(),
+}
+
+
+def _assert_error(response, status: int, field: str | None = None) -> dict:
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert set(error) == {"code", "message", "field"}
+    assert error["message"]
+    if field is not None:
+        assert error["field"] == field
+    return error
+
+
+def test_score_returns_every_field(client: TestClient) -> None:
+    response = client.post("/v1/score", json=EXAMPLE_LEAD)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["lead_id"] == EXAMPLE_LEAD["lead_id"]
+    assert isinstance(body["score"], int) and 0 <= body["score"] <= 100
+    assert 0 <= body["probability"] <= 1
+    assert body["score"] == round(body["probability"] * 100)
+    assert body["grade"] in {"A", "B", "C", "D"}
+    assert body["recommendation"] in {"SQL", "MQL", "disqualified"}
+    assert len(body["reasons"]) == 5
+    assert set(body["reasons"][0]) == {"feature", "description", "value", "contribution"}
+    assert body["model"]["name"] == "lead-scoring" and body["model"]["version"] == "1"
+
+
+def test_ideal_lead_with_a_recent_demo_request_beats_a_cold_poor_fit_lead(
+    client: TestClient,
+) -> None:
+    ideal = client.post("/v1/score", json=IDEAL).json()
+    cold = client.post("/v1/score", json=COLD).json()
+    assert ideal["score"] > cold["score"]
+    assert ideal["recommendation"] != "disqualified"
+    assert cold["recommendation"] == "disqualified"
+    assert any("demo_request" in reason["feature"] for reason in ideal["reasons"])
+
+
+def test_batch_keeps_the_order_of_the_leads(client: TestClient) -> None:
+    leads = [COLD, IDEAL, {**COLD, "lead_id": "cold-2"}]
+    response = client.post("/v1/score/batch", json={"leads": leads})
+    assert response.status_code == 200
+    scores = response.json()["scores"]
+    assert [s["lead_id"] for s in scores] == ["cold", "ideal", "cold-2"]
+    single = client.post("/v1/score", json=IDEAL).json()
+    assert scores[1]["probability"] == single["probability"]
+
+
+def test_reasons_can_be_limited_or_turned_off(client: TestClient) -> None:
+    assert len(client.post("/v1/score?reasons=2", json=IDEAL).json()["reasons"]) == 2
+    assert client.post("/v1/score?reasons=0", json=IDEAL).json()["reasons"] == []
+
+
+def test_model_info_shows_holdout_metrics_and_thresholds(
+    client: TestClient, trained: TrainedModel
+) -> None:
+    body = client.get("/v1/model").json()
+    assert body["name"] == "lead-scoring" and body["version"] == "1"
+    assert body["metrics"]["roc_auc"] == trained.result.trainer.metrics_["roc_auc"]
+    assert body["thresholds"]["sql_threshold"] >= body["thresholds"]["mql_threshold"]
+    assert body["trained_at"]
+    assert {f["group"] for f in body["features"]} == {"fit", "engagement", "source"}
+
+
+def test_health_and_readiness(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok", "model": None}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["model"]["version"] == "1"
+
+
+def test_bad_input_is_a_422_that_names_the_field(client: TestClient) -> None:
+    response = client.post("/v1/score", json={**IDEAL, "company_size": "lots"})
+    _assert_error(response, 422, "company_size")
+    bad_time = {**IDEAL, "activities": [{"activity_type": "web_visit", "occurred_at": "soon"}]}
+    _assert_error(client.post("/v1/score", json=bad_time), 422, "activities[0].occurred_at")
+    _assert_error(client.post("/v1/score?reasons=-1", json=IDEAL), 422, "reasons")
+    _assert_error(
+        client.post("/v1/score/batch", json={"leads": [IDEAL, {**IDEAL, "company_size": -5}]}),
+        422,
+        "leads[1].company_size",
+    )
+
+
+def test_batch_over_the_limit_is_413(trained: TrainedModel) -> None:
+    settings = trained.serving_settings.model_copy(update={"max_batch_leads": 2})
+    with TestClient(create_app(settings)) as small:
+        error = _assert_error(
+            small.post("/v1/score/batch", json={"leads": [COLD] * 3}), 413, "leads"
+        )
+        assert "at most 2" in error["message"]
+
+
+def test_without_a_model_the_server_is_alive_but_not_ready(tmp_path) -> None:
+    settings = Settings(mlflow_tracking_uri=f"sqlite:///{tmp_path / 'empty.db'}")
+    with TestClient(create_app(settings)) as empty:
+        assert empty.get("/healthz").status_code == 200
+        _assert_error(empty.get("/readyz"), 503)
+        error = _assert_error(empty.post("/v1/score", json=IDEAL), 503)
+        assert "leadscore train" in error["message"]
+        assert error["code"] == "model_unavailable"
+
+
+def test_openapi_documents_examples(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    assert "/v1/score" in spec["paths"] and "/v1/score/batch" in spec["paths"]
+    assert spec["components"]["schemas"]["Lead"]["examples"][0]["lead_id"] == "L-1001"

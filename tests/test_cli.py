@@ -1,0 +1,122 @@
+"""The `leadscore` command, end to end on small data."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from leadscore.cli import app
+from tests.conftest import TrainedModel
+
+runner = CliRunner()
+
+
+def test_generate_writes_the_three_tables_and_the_truth(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["generate", "--leads", "400", "--seed", "1", "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    for name in ("leads", "activities", "outcomes", "truth"):
+        assert (tmp_path / f"{name}.parquet").is_file()
+    csv = runner.invoke(
+        app, ["generate", "--leads", "50", "--out", str(tmp_path / "csv"), "--format", "csv"]
+    )
+    assert csv.exit_code == 0 and (tmp_path / "csv" / "leads.csv").is_file()
+
+
+def test_score_a_file(
+    trained: TrainedModel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LEADSCORE_MLFLOW_TRACKING_URI", trained.settings.mlflow_tracking_uri)
+    leads = pd.read_parquet(trained.data_dir / "leads.parquet").head(50)
+    leads.to_csv(tmp_path / "leads.csv", index=False)
+    out = tmp_path / "scores.csv"
+    result = runner.invoke(
+        app,
+        [
+            "score", "--input", str(tmp_path / "leads.csv"),
+            "--activities", str(trained.data_dir / "activities.parquet"),
+            "--as-of", "2025-03-01T00:00:00Z", "--out", str(out),
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    scores = pd.read_csv(out)
+    assert list(scores["lead_id"]) == list(leads["lead_id"])
+    assert scores["score"].between(0, 100).all()
+    assert set(scores["recommendation"]) <= {"SQL", "MQL", "disqualified"}
+    assert (scores["model_version"] == 1).all()
+    assert len(json.loads(scores["reasons"].iloc[0])) == 5
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.integration
+def test_demo_generates_trains_and_serves_then_reuses(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "LEADSCORE_PORT": str(port)}
+    command = [sys.executable, "-m", "leadscore.cli", "demo", "--leads", "4000"]
+
+    def run_until_ready() -> tuple[subprocess.Popen, str]:
+        process = subprocess.Popen(
+            command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True, start_new_session=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                    return process, ""
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None:
+                break
+            time.sleep(0.5)
+        os.killpg(process.pid, signal.SIGTERM)
+        return process, process.communicate(timeout=30)[0]
+
+    process, failure = run_until_ready()
+    try:
+        assert not failure, failure
+        printed, body = _read_until_curl(process, port)
+        assert "Registered" in printed
+        lead = json.loads(body)  # the printed curl must carry a valid lead
+        score = httpx.post(f"http://127.0.0.1:{port}/v1/score", json=lead, timeout=10).json()
+        assert {"lead_id", "score", "probability", "grade", "recommendation", "reasons",
+                "model"} <= set(score)  # fmt: skip
+        assert any("demo_request" in r["feature"] for r in score["reasons"])
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.communicate(timeout=30)
+
+    process, failure = run_until_ready()
+    os.killpg(process.pid, signal.SIGTERM)
+    second_output = process.communicate(timeout=30)[0]
+    assert not failure, failure
+    assert "Reusing the demo data" in second_output
+    assert "Reusing lead-scoring version 1" in second_output
+
+
+def _read_until_curl(process: subprocess.Popen, port: int) -> tuple[str, str]:
+    """The output up to the printed curl command, and that command's JSON body."""
+    assert process.stdout is not None
+    printed = []
+    for line in process.stdout:
+        printed.append(line)
+        if line.startswith("curl ") and f":{port}/v1/score" in line:
+            return "".join(printed), line.split("-d '", 1)[1].rsplit("'", 1)[0]
+    raise AssertionError("the demo printed no curl command:\n" + "".join(printed))

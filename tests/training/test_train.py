@@ -1,0 +1,73 @@
+"""Training: time-based split, calibrated model, MLflow logging and the champion alias."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from mlflow import MlflowClient
+
+from features import FeatureSet
+from tests.conftest import TrainedModel
+from training import CHAMPION, LeadScoreTrainer, TrainConfig, build_dataset, time_split
+from training.data import CrmExport
+from training.registry import log_and_register
+
+METRICS = {"roc_auc", "pr_auc", "brier", "log_loss", "lift_at_10pct"}
+
+
+def test_time_split_puts_the_newest_snapshots_in_the_holdout() -> None:
+    as_of = np.random.default_rng(0).permutation(1000)
+    splits = time_split(as_of, holdout_share=0.2, validation_share=0.15)
+    assert [len(splits[n]) for n in ("train", "validation", "holdout")] == [650, 150, 200]
+    assert as_of[splits["train"]].max() < as_of[splits["validation"]].min()
+    assert as_of[splits["validation"]].max() < as_of[splits["holdout"]].min()
+
+
+def test_model_learns_the_demo_process(trained: TrainedModel) -> None:
+    trainer = trained.result.trainer
+    assert set(trainer.metrics_) == METRICS
+    assert trainer.metrics_["roc_auc"] > 0.7
+    assert trainer.metrics_["lift_at_10pct"] > 2
+    # Calibrated: the mean predicted probability is close to the holdout win rate.
+    holdout = trainer.holdout_
+    assert abs(holdout["probability"].mean() - holdout["label"].mean()) < 0.05
+
+
+def test_run_logs_metrics_params_and_tables(trained: TrainedModel) -> None:
+    client = MlflowClient(trained.settings.mlflow_tracking_uri)
+    run = client.get_run(trained.result.registration.run_id)
+    assert set(run.data.metrics) >= METRICS
+    for split in ("train", "validation", "holdout"):
+        assert int(run.data.params[f"{split}_rows"]) > 0
+        assert run.data.params[f"{split}_first_as_of"] <= run.data.params[f"{split}_last_as_of"]
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert {"features.json", "feature_importance.csv", "policy.json"} <= artifacts
+
+
+def test_first_model_is_champion_and_a_worse_one_does_not_take_over(
+    trained: TrainedModel, demo_export: CrmExport
+) -> None:
+    client = MlflowClient(trained.settings.mlflow_tracking_uri)
+    name = trained.settings.model_name
+    champion = client.get_model_version_by_alias(name, CHAMPION)
+    assert str(champion.version) == trained.result.registration.version
+
+    fit_only = FeatureSet(
+        tuple(f for f in trained.result.dataset.feature_set if f.group == "source")
+    )
+    dataset = build_dataset(demo_export, fit_only)
+    weaker = LeadScoreTrainer(TrainConfig()).fit(dataset)
+    assert weaker.metrics_["roc_auc"] < trained.result.trainer.metrics_["roc_auc"]
+    registration = log_and_register(
+        weaker, dataset, trained.settings, example_lead={"lead_id": "x"}, data_location="test"
+    )
+    assert not registration.promoted
+    assert "stays" in registration.decision
+    assert client.get_model_version_by_alias(name, CHAMPION).version == champion.version
+
+
+def test_training_refuses_a_split_without_both_outcomes(demo_export: CrmExport) -> None:
+    dataset = build_dataset(demo_export)
+    dataset.labels = np.zeros_like(dataset.labels)
+    with pytest.raises(ValueError, match="expected won and lost leads"):
+        LeadScoreTrainer().fit(dataset)
