@@ -31,7 +31,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/features.py
+	$(BIN)/python benchmarks/feature_engines.py
 	$(BIN)/python benchmarks/oracle_auc.py
 
 clean:

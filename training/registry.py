@@ -18,6 +18,7 @@ from training.settings import TrainingSettings
 from training.train import Dataset, LeadScoreTrainer
 
 CHAMPION = "champion"
+HOLDOUT_ARTIFACT = "holdout_predictions.csv"
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ def log_and_register(
         mlflow.log_dict(dataset.feature_set.to_dict(), "features.json")
         mlflow.log_dict(scorer.policy.to_dict(), "policy.json")
         mlflow.log_text(trainer.importance_.to_csv(index=False), "feature_importance.csv")
+        mlflow.log_text(trainer.holdout_.to_csv(index=False), HOLDOUT_ARTIFACT)
         with tempfile.TemporaryDirectory() as scratch:
             scorer_dir = scorer.save(Path(scratch) / SCORER_ARTIFACT)
             info = mlflow.pyfunc.log_model(

@@ -41,7 +41,8 @@ def test_run_logs_metrics_params_and_tables(trained: TrainedModel) -> None:
         assert int(run.data.params[f"{split}_rows"]) > 0
         assert run.data.params[f"{split}_first_as_of"] <= run.data.params[f"{split}_last_as_of"]
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
-    assert {"features.json", "feature_importance.csv", "policy.json"} <= artifacts
+    assert {"features.json", "feature_importance.csv", "policy.json",
+            "holdout_predictions.csv"} <= artifacts  # fmt: skip
 
 
 def test_first_model_is_champion_and_a_worse_one_does_not_take_over(
