@@ -93,7 +93,7 @@ def main() -> None:
     )
     print("\nRatios:")
     for each, (online, pandas_row) in results.items():
-        print(f"  online vs one-row pandas batch, {each} activities: {pandas_row / online:.0f}x faster")
+        print(f"  online vs one-row pandas, {each} activities: {pandas_row / online:.0f}x faster")
     print(f"  online per lead vs 100 us target (50 activities): {results[50][0] / 100:.2f}")
     print(f"  batch per lead: {batch / args.leads * 1e6:.2f} us")
 
