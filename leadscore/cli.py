@@ -123,14 +123,14 @@ def score(
     from features.timestamps import to_micros
     from serving.loading import load_model
     from serving.settings import Settings
-    from training.data import read_table
+    from training.data import read_file
 
     settings = Settings()
     with console.status("Loading the model"):
         model = load_model(model_uri or settings.model_uri, settings.mlflow_tracking_uri)
     with console.status("Scoring"):
-        leads = read_table(input_path)
-        events = read_table(activities) if activities else None
+        leads = read_file(input_path)
+        events = read_file(activities) if activities else None
         moment = to_micros(as_of or datetime.now(UTC), field="--as-of")
         features = build_features(
             leads,

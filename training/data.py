@@ -1,112 +1,382 @@
-"""The one place that reads CRM exports from disk."""
+"""The one place that reads CRM exports: files or SQL, checked row by row against the config.
+
+Every problem is collected in one pass (up to a cap) with its file or table, row and column, so a
+user fixes the export once instead of once per error.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import csv
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from features.errors import DataContractError
-from features.schema import ACTIVITIES, LEADS, OUTCOMES, TableContract
+from features.errors import DataContractError, Problem, ValidationFailed
+from features.schema import ACTIVITY_TYPE, CLOSED_AT, CREATED_AT, LEAD_ID, OCCURRED_AT, STATUS
 from features.timestamps import series_to_micros
+from training.config import (
+    ROW_ORDER,
+    ActivitiesConfig,
+    DatasetConfig,
+    LeadsConfig,
+    OutcomeConfig,
+    TableSource,
+)
 
-_SUFFIXES = (".parquet", ".csv")
+PROBLEM_CAP = 100
+POSITIVE_LABELS = frozenset({"1", "yes", "y", "true", "won", "win", "converted"})
+NEGATIVE_LABELS = frozenset({"0", "no", "n", "false", "lost", "loss", "not converted"})
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table as read, with the row number a user sees for each frame row (file line for CSV)."""
+
+    frame: pd.DataFrame
+    rows: np.ndarray
+    source: str
 
 
 @dataclass(frozen=True)
 class CrmExport:
-    """The three tables of an export and the moment it was taken (epoch microseconds)."""
+    """An export in the canonical shape: `lead_id` (and `created_at`, when known) on leads."""
 
     leads: pd.DataFrame
     activities: pd.DataFrame | None
-    outcomes: pd.DataFrame
-    observed_until: int
+    outcomes: pd.DataFrame | None
+    observed_until: int | None
     location: str
+    labels: np.ndarray | None = None
+    order: np.ndarray | None = None
+    timestamp_columns: list[str] = field(default_factory=list)
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    """A Parquet or CSV file as a DataFrame."""
+class _Problems:
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.items: list[Problem] = []
+        self.total = 0
+
+    def add(self, source: str, row: int | None, column: str | None, found: str, expected: str) -> None:
+        self.total += 1
+        if len(self.items) < self.cap:
+            self.items.append(Problem(source, row, column, found, expected))
+
+    def cells(
+        self, table: Table, column: str, bad: np.ndarray, expected: str, *, show: bool = True
+    ) -> None:
+        values = table.frame[column].to_numpy()
+        for position in np.flatnonzero(bad):
+            found = repr(values[position]) if show else "an empty cell"
+            self.add(table.source, int(table.rows[position]), column, found, expected)
+
+
+def read_source(source: TableSource, problems: _Problems | None = None) -> Table:
+    """Read one table. For CSV, rows with the wrong number of fields are reported and skipped."""
+    if source.url is not None:
+        return _read_sql(source)
+    path = source.path
+    assert path is not None
+    if not path.is_file():
+        raise DataContractError(f"expected a file, found nothing at {path}", source=source.name)
     if path.suffix == ".parquet":
-        return pd.read_parquet(path)
-    if path.suffix == ".csv":
-        return pd.read_csv(path)
-    raise DataContractError(
-        f"expected a .parquet or .csv file, got {path.name!r}", source=str(path)
+        frame = pd.read_parquet(path)
+        return Table(frame, np.arange(1, len(frame) + 1), str(path))
+    if path.suffix not in (".csv", ".txt", ".tsv"):
+        raise DataContractError(
+            f"expected a .csv or .parquet file, got {path.name!r}", source=source.name
+        )
+    bad_lines = _scan_field_counts(path, source.separator, problems)
+    frame = pd.read_csv(
+        path, sep=source.separator, skiprows=sorted(bad_lines), skip_blank_lines=False
     )
+    lines = np.arange(2, len(frame) + len(bad_lines) + 2)
+    good = lines[~np.isin(lines, list(bad_lines))] if bad_lines else lines
+    return Table(frame, good[: len(frame)], str(path))
 
 
-def find_table(directory: Path, name: str) -> Path | None:
-    for suffix in _SUFFIXES:
-        candidate = directory / f"{name}{suffix}"
-        if candidate.is_file():
-            return candidate
-    return None
+def _scan_field_counts(path: Path, separator: str, problems: _Problems | None) -> set[int]:
+    """Line numbers (0 = header) of records whose field count differs from the header's."""
+    bad: set[int] = set()
+    with path.open(newline="") as handle:
+        reader = csv.reader(handle, delimiter=separator)
+        header = next(reader, None)
+        if header is None:
+            raise DataContractError("expected a header line, got an empty file", source=str(path))
+        for record in reader:
+            if len(record) != len(header):
+                line = reader.line_num
+                bad.add(line - 1)
+                if problems is not None:
+                    problems.add(
+                        str(path), line, None, f"{len(record)} fields", f"{len(header)} fields"
+                    )
+    return bad
 
 
-def load_export(directory: str | Path) -> CrmExport:
-    """Read `leads`, `activities` (optional) and `outcomes` from a folder, checking the contract."""
-    folder = Path(directory)
-    if not folder.is_dir():
+def _read_sql(source: TableSource) -> Table:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(source.url)
+    try:
+        with engine.connect() as connection:
+            if source.query is not None:
+                frame = pd.read_sql(text(source.query), connection)
+            else:
+                frame = pd.read_sql_table(source.table, connection)
+    except Exception as error:
         raise DataContractError(
-            f"expected a folder holding leads and outcomes tables, found nothing at {folder}; "
-            "run `leadscore generate` for demo data",
-            source=str(folder),
+            f"expected to read the {source.name} table, the database said: {error}",
+            source=source.describe(),
+        ) from error
+    finally:
+        engine.dispose()
+    return Table(frame, np.arange(1, len(frame) + 1), source.describe())
+
+
+def read_file(path: Path) -> pd.DataFrame:
+    """One CSV or Parquet file as a frame; malformed rows are an error that names them."""
+    problems = _Problems(PROBLEM_CAP)
+    table = read_source(TableSource(path.stem, path=path.resolve()), problems)
+    if problems.total:
+        raise ValidationFailed(problems.items, problems.total)
+    return table.frame
+
+
+def load_dataset(config: DatasetConfig, *, cap: int = PROBLEM_CAP) -> CrmExport:
+    """Read every table of `config`, check it row by row, and return the canonical export.
+
+    Raises `ValidationFailed` listing every problem (up to `cap`) when anything is wrong.
+    """
+    problems = _Problems(cap)
+    leads_table = read_source(config.leads.source, problems)
+    _require_columns(leads_table, _lead_columns(config), problems)
+    outcomes_table = activities_table = None
+    if config.outcome.source is not None:
+        outcomes_table = read_source(config.outcome.source, problems)
+        _require_columns(
+            outcomes_table,
+            [config.outcome.id, config.outcome.status, config.outcome.closed_at],
+            problems,
         )
-    tables: dict[str, pd.DataFrame | None] = {}
-    for contract in (LEADS, ACTIVITIES, OUTCOMES):
-        path = find_table(folder, contract.name)
-        if path is None:
-            if contract is ACTIVITIES:
-                tables[contract.name] = None
-                continue
-            raise DataContractError(
-                f"expected {contract.name}.parquet or {contract.name}.csv, found neither",
-                source=str(folder),
-            )
-        frame = read_table(path)
-        _check_columns(frame, contract, str(path))
-        tables[contract.name] = frame
-    leads, activities, outcomes = tables["leads"], tables["activities"], tables["outcomes"]
-    assert leads is not None and outcomes is not None
-    duplicated = leads["lead_id"].duplicated()
-    if duplicated.any():
-        row = int(np.flatnonzero(duplicated.to_numpy())[0])
-        raise DataContractError(
-            f"expected each lead_id once, got {leads['lead_id'].iloc[row]!r} again",
-            source=str(find_table(folder, "leads")),
-            row=row + 1,
-            column="lead_id",
+    if config.activities is not None:
+        activities_table = read_source(config.activities.source, problems)
+        _require_columns(
+            activities_table,
+            [config.activities.id, config.activities.occurred_at, config.activities.type],
+            problems,
         )
+    if problems.total:
+        raise ValidationFailed(problems.items, problems.total)
+
+    leads, labels, order = _check_leads(leads_table, config.leads, config.outcome, problems)
+    outcomes = (
+        _check_outcomes(outcomes_table, config.outcome, problems) if outcomes_table else None
+    )
+    activities = (
+        _check_activities(activities_table, config.activities, problems)
+        if activities_table and config.activities
+        else None
+    )
+    if problems.total:
+        raise ValidationFailed(problems.items, problems.total)
+    timestamp_columns = _timestamp_columns(leads, config.leads)
+    observed = _observed_until(leads, activities, outcomes)
     return CrmExport(
         leads=leads,
         activities=activities,
         outcomes=outcomes,
-        observed_until=_latest_timestamp(tables),
+        observed_until=observed,
+        location=config.location,
+        labels=labels,
+        order=order,
+        timestamp_columns=timestamp_columns,
+    )
+
+
+def _lead_columns(config: DatasetConfig) -> list[str]:
+    leads = config.leads
+    named = [leads.id, leads.created_at, config.outcome.label]
+    if leads.order and leads.order != ROW_ORDER:
+        named.append(leads.order)
+    named += [*(leads.categorical or []), *(leads.numeric or []), *leads.text]
+    return [column for column in named if column]
+
+
+def _require_columns(table: Table, columns: list[str], problems: _Problems) -> None:
+    present = set(table.frame.columns)
+    for column in dict.fromkeys(columns):
+        if column not in present:
+            problems.add(
+                table.source, None, column, f"no such column (found {sorted(present)})",
+                "a column of that name",
+            )  # fmt: skip
+
+
+def _check_leads(
+    table: Table, leads: LeadsConfig, outcome: OutcomeConfig, problems: _Problems
+) -> tuple[pd.DataFrame, np.ndarray | None, np.ndarray | None]:
+    frame = table.frame.copy()
+    if leads.id:
+        ids = frame[leads.id]
+        _cells_missing(table, leads.id, problems)
+        duplicated = ids.duplicated(keep="first").to_numpy() & ids.notna().to_numpy()
+        problems.cells(table, leads.id, duplicated, "each lead id once (this one repeats)")
+        lead_ids = ids.astype(object).map(lambda v: None if pd.isna(v) else str(v))
+    else:
+        lead_ids = pd.Series([str(row) for row in table.rows], dtype=object)
+    if leads.created_at:
+        _check_timestamps(table, leads.created_at, problems, required=True)
+    for column in leads.numeric or []:
+        numbers = pd.to_numeric(frame[column], errors="coerce")
+        bad = numbers.isna().to_numpy() & frame[column].notna().to_numpy()
+        problems.cells(table, column, bad, "a number")
+        frame[column] = numbers.astype(np.float64)
+    labels = None
+    if outcome.label:
+        text = frame[outcome.label].astype(object).map(
+            lambda v: None if pd.isna(v) else str(v).strip().lower()
+        )
+        empty = text.isna().to_numpy() | (text == "").to_numpy()
+        problems.cells(table, outcome.label, empty, "a label (yes/no, 1/0, won/lost)", show=False)
+        known = text.isin(POSITIVE_LABELS | NEGATIVE_LABELS).to_numpy()
+        problems.cells(table, outcome.label, ~known & ~empty, "a label: yes/no, 1/0, won/lost")
+        labels = text.isin(POSITIVE_LABELS).to_numpy().astype(np.int8)
+        frame = frame.drop(columns=[outcome.label])
+    order = None
+    if leads.order == ROW_ORDER:
+        order = table.rows.astype(np.int64)
+    elif leads.order:
+        order = _sortable(frame[leads.order])
+    drop = [c for c in (leads.id, leads.created_at) if c]
+    canonical = frame.drop(columns=drop)
+    canonical.insert(0, LEAD_ID, lead_ids.to_numpy())
+    if leads.created_at:
+        canonical.insert(1, CREATED_AT, frame[leads.created_at].to_numpy())
+    return canonical, labels, order
+
+
+def _sortable(values: pd.Series) -> np.ndarray:
+    numbers = pd.to_numeric(values, errors="coerce")
+    if numbers.notna().all():
+        return numbers.to_numpy(dtype=np.float64)
+    stamps = pd.to_datetime(values, utc=True, errors="coerce", format="mixed")
+    return stamps.astype("int64").to_numpy()
+
+
+def _cells_missing(table: Table, column: str, problems: _Problems) -> None:
+    values = table.frame[column]
+    empty = values.isna().to_numpy() | (values.astype(object).map(str).str.strip() == "").to_numpy()
+    problems.cells(table, column, empty, "a value", show=False)
+
+
+def _check_timestamps(table: Table, column: str, problems: _Problems, *, required: bool) -> None:
+    values = table.frame[column]
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        if required:
+            problems.cells(table, column, values.isna().to_numpy(), "a timestamp", show=False)
+        return
+    parsed = pd.to_datetime(values, utc=True, errors="coerce", format="mixed")
+    present = values.notna().to_numpy()
+    problems.cells(
+        table, column, parsed.isna().to_numpy() & present, "a timestamp like 2026-05-01 09:30"
+    )
+    if required:
+        problems.cells(table, column, ~present, "a timestamp", show=False)
+
+
+def _check_outcomes(table: Table, outcome: OutcomeConfig, problems: _Problems) -> pd.DataFrame:
+    frame = table.frame
+    _cells_missing(table, outcome.id, problems)
+    status = frame[outcome.status].astype(object).map(
+        lambda v: None if pd.isna(v) else str(v).strip().lower()
+    )
+    problems.cells(
+        table, outcome.status, ~status.isin(["won", "lost"]).to_numpy(), "'won' or 'lost'"
+    )
+    _check_timestamps(table, outcome.closed_at, problems, required=True)
+    return pd.DataFrame(
+        {
+            LEAD_ID: frame[outcome.id].astype(object).map(str).to_numpy(),
+            STATUS: status.to_numpy(),
+            CLOSED_AT: frame[outcome.closed_at].to_numpy(),
+        }
+    )
+
+
+def _check_activities(
+    table: Table, activities: ActivitiesConfig, problems: _Problems
+) -> pd.DataFrame:
+    frame = table.frame
+    _cells_missing(table, activities.id, problems)
+    _cells_missing(table, activities.type, problems)
+    _check_timestamps(table, activities.occurred_at, problems, required=True)
+    return pd.DataFrame(
+        {
+            LEAD_ID: frame[activities.id].astype(object).map(str).to_numpy(),
+            OCCURRED_AT: frame[activities.occurred_at].to_numpy(),
+            ACTIVITY_TYPE: frame[activities.type].to_numpy(),
+        }
+    )
+
+
+def _timestamp_columns(leads: pd.DataFrame, config: LeadsConfig) -> list[str]:
+    """Lead columns holding dates or times: never features, but the leakage audit reads them."""
+    declared = set(config.categorical or []) | set(config.numeric or []) | set(config.text)
+    found = []
+    for column in leads.columns:
+        if column in (LEAD_ID, CREATED_AT) or column in declared:
+            continue
+        values = leads[column]
+        if pd.api.types.is_datetime64_any_dtype(values.dtype):
+            found.append(column)
+        elif values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
+            sample = values.dropna().astype(str).head(200)
+            looks_like_time = sample.str.len().ge(8).all() and sample.str.contains(r"\d").all()
+            if len(sample) and looks_like_time:
+                parsed = pd.to_datetime(sample, errors="coerce", format="mixed", utc=True)
+                if parsed.notna().mean() >= 0.95:
+                    found.append(column)
+    return found
+
+
+def _observed_until(
+    leads: pd.DataFrame, activities: pd.DataFrame | None, outcomes: pd.DataFrame | None
+) -> int | None:
+    """The export was taken no earlier than its latest stamp: horizons end against this."""
+    latest = []
+    for frame, column in ((leads, CREATED_AT), (activities, OCCURRED_AT), (outcomes, CLOSED_AT)):
+        if frame is not None and column in frame.columns and len(frame):
+            latest.append(int(series_to_micros(frame[column], source="", column=column).max()))
+    return max(latest) if latest else None
+
+
+def demo_config(directory: str | Path) -> DatasetConfig:
+    """The config of an export folder in the demo's layout (leads, activities, outcomes)."""
+    folder = Path(directory)
+
+    def source(name: str) -> TableSource:
+        for suffix in (".parquet", ".csv"):
+            if (folder / f"{name}{suffix}").is_file():
+                return TableSource(name, path=folder / f"{name}{suffix}")
+        raise DataContractError(
+            f"expected {name}.parquet or {name}.csv in {folder}, found neither; "
+            "run `leadscore generate` for demo data",
+            source=str(folder),
+        )
+
+    has_activities = any((folder / f"activities{s}").is_file() for s in (".parquet", ".csv"))
+    return DatasetConfig(
+        name=folder.name,
+        leads=LeadsConfig(source=source("leads"), id=LEAD_ID, created_at=CREATED_AT),
+        outcome=OutcomeConfig(source=source("outcomes")),
+        activities=ActivitiesConfig(source=source("activities")) if has_activities else None,
         location=str(folder),
     )
 
 
-def _check_columns(frame: pd.DataFrame, contract: TableContract, source: str) -> None:
-    missing = [column for column in contract.required if column not in frame.columns]
-    if missing:
-        raise DataContractError(
-            f"expected columns {list(contract.required)}, missing {missing} "
-            f"(found {list(frame.columns)})",
-            source=source,
-            column=missing[0],
-        )
-
-
-def _latest_timestamp(tables: dict[str, pd.DataFrame | None]) -> int:
-    """The export was taken no earlier than its latest stamp: horizons end against this."""
-    latest = []
-    for contract in (LEADS, ACTIVITIES, OUTCOMES):
-        frame = tables[contract.name]
-        if frame is None or frame.empty:
-            continue
-        for column in contract.timestamps:
-            values = series_to_micros(frame[column], source=contract.name, column=column)
-            latest.append(int(values.max()))
-    return max(latest)
+def load_export(directory: str | Path) -> CrmExport:
+    """Read an export folder in the demo's layout, checking every row."""
+    return load_dataset(demo_config(directory))
