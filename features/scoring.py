@@ -21,6 +21,7 @@ import pandas as pd
 from features.definitions import FeatureSet
 from features.encoding import FeatureEncoder
 from features.errors import ModelArtifactError
+from features.explain import PathExplainer, has_linear_trees
 from features.online import FeatureValue, OnlineFeatures
 from features.policy import Grade, Policy, Recommendation
 from features.schema import LEAD_ID
@@ -83,10 +84,18 @@ class LeadScorer:
         self.metadata = dict(metadata or {})
         self.online = OnlineFeatures(feature_set)
         self._descriptions = [feature.description for feature in feature_set]
+        # LightGBM's TreeSHAP does not support linear trees; path attribution does.
+        self._path_explainer = PathExplainer(booster) if has_linear_trees(booster) else None
 
     def probability(self, matrix: np.ndarray) -> np.ndarray:
         """Calibrated win probability for each row of an encoded matrix."""
         return self.calibrator.probability(self.booster.predict(matrix, raw_score=True))
+
+    def contributions(self, matrix: np.ndarray) -> np.ndarray:
+        """Per-feature log-odds credits plus a last bias column, summing to the raw score."""
+        if self._path_explainer is not None:
+            return self._path_explainer.contributions(matrix)
+        return self.booster.predict(matrix, pred_contrib=True)
 
     def score_leads(
         self,
@@ -121,9 +130,7 @@ class LeadScorer:
         if len(matrix) == 0:
             return []
         probabilities = self.probability(matrix)
-        contributions = (
-            self.booster.predict(matrix, pred_contrib=True)[:, :-1] if reasons > 0 else None
-        )
+        contributions = self.contributions(matrix)[:, :-1] if reasons > 0 else None
         names = self.feature_set.names
         results = []
         for row, (lead_id, probability) in enumerate(zip(lead_ids, probabilities, strict=True)):

@@ -54,50 +54,112 @@ def generate(
     )
 
 
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="Dataset config (TOML); see the README.")
+]
+
+
 @app.command()
 def train(
     data: DataDir = Path("data/demo"),
-    snapshot_days: Annotated[float, typer.Option(help="Snapshot: days after creation.")] = 7.0,
-    horizon_days: Annotated[float, typer.Option(help="Won within this many days.")] = 90.0,
+    config: ConfigOption = None,
+    allow_leaky: Annotated[
+        list[str] | None,
+        typer.Option("--allow-leaky", help="Keep this column although the audit flags it."),
+    ] = None,
 ) -> None:
     """Train on an export, log the run to MLflow, register the model, promote it if it wins."""
     _quiet_libraries()
-    from training import TrainConfig, TrainingSettings, train_and_register
+    from features.errors import LeadscoreError
+    from training import TrainingSettings, train_and_register
+    from training.config import load_config
 
-    settings = TrainingSettings()
-    config = TrainConfig(snapshot_delay_days=snapshot_days, horizon_days=horizon_days)
-    with console.status("Training") as status:
-        result = train_and_register(
-            settings, data_dir=data, config=config, on_step=lambda m: status.update(m)
-        )
+    try:
+        dataset_config = load_config(config) if config else None
+        with console.status("Training") as status:
+            result = train_and_register(
+                TrainingSettings(),
+                config=dataset_config,
+                data_dir=data,
+                allow_leaky=allow_leaky or [],
+                on_step=lambda m: status.update(m),
+            )
+    except LeadscoreError as error:
+        console.print(f"[bold red]Training stopped.[/] {error}", highlight=False, markup=True)
+        raise typer.Exit(1) from None
     _print_training(result)
+
+
+@app.command()
+def validate(
+    config: Annotated[Path, typer.Option("--config", help="Dataset config (TOML).")],
+) -> None:
+    """Check an export against its config, row by row; train nothing."""
+    from features.errors import LeadscoreError
+    from training.config import load_config
+    from training.data import load_dataset
+
+    try:
+        with console.status("Checking"):
+            export = load_dataset(load_config(config))
+    except LeadscoreError as error:
+        console.print("[bold red]Invalid.[/]", str(error), highlight=False)
+        raise typer.Exit(1) from None
+    labelled = "" if export.labels is None else f", {int(export.labels.sum()):,} won"
+    console.print(f"[green]Valid:[/] {len(export.leads):,} leads{labelled}.")
 
 
 def _print_training(result: TrainingResult) -> None:
     trainer, registration = result.trainer, result.registration
-    table = Table(title="Holdout metrics (most recent 20% of snapshots)")
+    for finding in result.audit.findings:
+        kept = finding.column in result.audit.allowed
+        action = "kept (--allow-leaky)" if kept else "EXCLUDED"
+        console.print(
+            "[bold yellow]LEAKAGE WARNING[/]",
+            f"{finding.column!r} {action}: {finding.detail} ({finding.check})",
+            highlight=False,
+        )
+    for line in result.drift.warnings():
+        console.print("[yellow]DRIFT WARNING[/]", line, highlight=False)
+    if trainer.scorer_.metadata.get("split") != "time":
+        console.print(
+            "[yellow]WARNING[/] the data has no timestamps or declared order, so the holdout is a "
+            "stratified random sample: recent-data validation was not possible.",
+            highlight=False,
+        )
+    table = Table(title="Holdout metrics")
     table.add_column("metric")
     table.add_column("value", justify="right")
     for name, value in trainer.metrics_.items():
         table.add_row(name, f"{value:.4f}")
+    table.add_row("baseline_roc_auc", f"{result.baseline_roc_auc:.4f}")
     console.print(table)
+    if trainer.metrics_["roc_auc"] < result.baseline_roc_auc:
+        console.print(
+            "[bold yellow]LightGBM does worse than the logistic-regression baseline[/]",
+            f"(roc_auc {trainer.metrics_['roc_auc']:.4f} < {result.baseline_roc_auc:.4f}).",
+            "Trees cannot extrapolate drifting columns; see the drift warnings above.",
+            highlight=False,
+        )
     splits = Table(title="Splits")
     for column in ("split", "rows", "won", "first snapshot", "last snapshot"):
         splits.add_column(column)
     for name, split in trainer.splits_.items():
         splits.add_row(
-            name, f"{split.rows:,}", f"{split.positives:,}", split.first_as_of[:10],
-            split.last_as_of[:10],
+            name, f"{split.rows:,}", f"{split.positives:,}", (split.first_as_of or "-")[:10],
+            (split.last_as_of or "-")[:10],
         )  # fmt: skip
     console.print(splits)
     counts = result.dataset.counts
+    if counts.without_full_horizon or counts.closed_before_snapshot:
+        console.print(
+            f"Left out: {counts.without_full_horizon:,} leads whose horizon has not passed yet, "
+            f"{counts.closed_before_snapshot:,} closed before their snapshot."
+        )
     console.print(
-        f"Left out: {counts.without_full_horizon:,} leads whose horizon has not passed yet, "
-        f"{counts.closed_before_snapshot:,} closed before their snapshot."
-    )
-    console.print(
-        f"Registered [bold]lead-scoring[/] version {registration.version} "
-        f"(run {registration.run_id}). {registration.decision}."
+        f"Registered {registration.model_name} version {registration.version} "
+        f"(run {registration.run_id}). {registration.decision}.",
+        highlight=False,
     )
 
 

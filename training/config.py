@@ -167,6 +167,12 @@ def load_config(path: str | Path) -> DatasetConfig:
             "'won within the horizon after the snapshot', which needs a creation time",
             source=str(file),
         )
+    if activities is not None and not leads.created_at:
+        raise DataContractError(
+            "expected [leads] created_at when there is an activities table: features are "
+            "computed as of a moment after creation",
+            source=str(file),
+        )
     return DatasetConfig(
         name=dataset.get("name", file.stem),
         model_name=dataset.get("model_name"),

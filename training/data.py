@@ -26,6 +26,7 @@ from training.config import (
 )
 
 PROBLEM_CAP = 100
+NUMERIC_SHARE = 0.95  # an undeclared column whose cells are nearly all numbers is numeric
 POSITIVE_LABELS = frozenset({"1", "yes", "y", "true", "won", "win", "converted"})
 NEGATIVE_LABELS = frozenset({"0", "no", "n", "false", "lost", "loss", "not converted"})
 
@@ -59,7 +60,9 @@ class _Problems:
         self.items: list[Problem] = []
         self.total = 0
 
-    def add(self, source: str, row: int | None, column: str | None, found: str, expected: str) -> None:
+    def add(
+        self, source: str, row: int | None, column: str | None, found: str, expected: str
+    ) -> None:
         self.total += 1
         if len(self.items) < self.cap:
             self.items.append(Problem(source, row, column, found, expected))
@@ -172,9 +175,7 @@ def load_dataset(config: DatasetConfig, *, cap: int = PROBLEM_CAP) -> CrmExport:
         raise ValidationFailed(problems.items, problems.total)
 
     leads, labels, order = _check_leads(leads_table, config.leads, config.outcome, problems)
-    outcomes = (
-        _check_outcomes(outcomes_table, config.outcome, problems) if outcomes_table else None
-    )
+    outcomes = _check_outcomes(outcomes_table, config.outcome, problems) if outcomes_table else None
     activities = (
         _check_activities(activities_table, config.activities, problems)
         if activities_table and config.activities
@@ -229,15 +230,17 @@ def _check_leads(
         lead_ids = pd.Series([str(row) for row in table.rows], dtype=object)
     if leads.created_at:
         _check_timestamps(table, leads.created_at, problems, required=True)
-    for column in leads.numeric or []:
+    for column in _numeric_columns(frame, leads, outcome):
         numbers = pd.to_numeric(frame[column], errors="coerce")
         bad = numbers.isna().to_numpy() & frame[column].notna().to_numpy()
         problems.cells(table, column, bad, "a number")
         frame[column] = numbers.astype(np.float64)
     labels = None
     if outcome.label:
-        text = frame[outcome.label].astype(object).map(
-            lambda v: None if pd.isna(v) else str(v).strip().lower()
+        text = (
+            frame[outcome.label]
+            .astype(object)
+            .map(lambda v: None if pd.isna(v) else str(v).strip().lower())
         )
         empty = text.isna().to_numpy() | (text == "").to_numpy()
         problems.cells(table, outcome.label, empty, "a label (yes/no, 1/0, won/lost)", show=False)
@@ -256,6 +259,26 @@ def _check_leads(
     if leads.created_at:
         canonical.insert(1, CREATED_AT, frame[leads.created_at].to_numpy())
     return canonical, labels, order
+
+
+def _numeric_columns(frame: pd.DataFrame, leads: LeadsConfig, outcome: OutcomeConfig) -> list[str]:
+    """Declared numeric columns or, when none are declared, those that look numeric."""
+    if leads.numeric is not None:
+        return list(leads.numeric)
+    not_numeric = {leads.id, leads.created_at, leads.order, outcome.label, *leads.text}
+    not_numeric |= set(leads.categorical or []) | set(leads.exclude)
+    return [c for c in frame.columns if c not in not_numeric and _looks_numeric(frame[c])]
+
+
+def _looks_numeric(values: pd.Series) -> bool:
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return False
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        return True
+    present = values.dropna()
+    if present.empty:
+        return False
+    return bool(pd.to_numeric(present, errors="coerce").notna().mean() >= NUMERIC_SHARE)
 
 
 def _sortable(values: pd.Series) -> np.ndarray:
@@ -290,8 +313,10 @@ def _check_timestamps(table: Table, column: str, problems: _Problems, *, require
 def _check_outcomes(table: Table, outcome: OutcomeConfig, problems: _Problems) -> pd.DataFrame:
     frame = table.frame
     _cells_missing(table, outcome.id, problems)
-    status = frame[outcome.status].astype(object).map(
-        lambda v: None if pd.isna(v) else str(v).strip().lower()
+    status = (
+        frame[outcome.status]
+        .astype(object)
+        .map(lambda v: None if pd.isna(v) else str(v).strip().lower())
     )
     problems.cells(
         table, outcome.status, ~status.isin(["won", "lost"]).to_numpy(), "'won' or 'lost'"

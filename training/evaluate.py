@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from features import FeatureSet
+
+if TYPE_CHECKING:
+    from training.train import Dataset
 
 
 def holdout_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict[str, float]:
@@ -48,3 +59,149 @@ def importance_table(booster: lgb.Booster, feature_set: FeatureSet) -> pd.DataFr
         }
     )
     return table.sort_values("gain", ascending=False).reset_index(drop=True)
+
+
+def baseline_auc(dataset: Dataset, splits: dict[str, np.ndarray]) -> float:
+    """Holdout AUC of a one-hot logistic regression on the same features and split.
+
+    Trained on train and validation rows (it needs no early stopping). A booster that does worse
+    than this simple baseline is worth a second look, often at drift it cannot extrapolate.
+    """
+    frame = _baseline_frame(dataset)
+    categorical = [f.name for f in dataset.feature_set if f.kind == "categorical"]
+    numeric = [f.name for f in dataset.feature_set if f.kind == "numeric"]
+    transformers = []
+    if categorical:
+        transformers.append(
+            ("categorical", OneHotEncoder(handle_unknown="ignore", min_frequency=5), categorical)
+        )
+    if numeric:
+        transformers.append(
+            ("numeric", make_pipeline(SimpleImputer(add_indicator=True), StandardScaler()), numeric)
+        )
+    model = make_pipeline(ColumnTransformer(transformers), LogisticRegression(max_iter=2000))
+    fit_rows = np.concatenate([splits["train"], splits["validation"]])
+    model.fit(frame.iloc[fit_rows], dataset.labels[fit_rows])
+    holdout = splits["holdout"]
+    return float(
+        roc_auc_score(dataset.labels[holdout], model.predict_proba(frame.iloc[holdout])[:, 1])
+    )
+
+
+def _baseline_frame(dataset: Dataset) -> pd.DataFrame:
+    frame = dataset.features.reset_index(drop=True).copy()
+    for feature in dataset.feature_set:
+        if feature.kind == "categorical":
+            column = frame[feature.name].astype(object)
+            frame[feature.name] = column.where(column.notna(), "<missing>").astype(str)
+        else:
+            frame[feature.name] = frame[feature.name].astype(np.float64)
+    return frame
+
+
+@dataclass(frozen=True)
+class DriftReport:
+    """How the holdout differs from the rows the model learnt from."""
+
+    train_positive_rate: float
+    holdout_positive_rate: float
+    psi: dict[str, float]
+    out_of_range: dict[str, float]
+
+    def warnings(self) -> list[str]:
+        lines = []
+        train, holdout = self.train_positive_rate, self.holdout_positive_rate
+        if abs(holdout - train) > 0.05 or not (0.67 < (holdout + 1e-9) / (train + 1e-9) < 1.5):
+            lines.append(
+                f"The win rate moved from {train:.1%} in training to {holdout:.1%} in the "
+                "holdout: the newest leads convert differently."
+            )
+        shifted = {c: v for c, v in self.psi.items() if v >= PSI_MAJOR}
+        if shifted:
+            named = ", ".join(f"{c} ({v:.2f})" for c, v in sorted(shifted.items(), key=_second))
+            lines.append(
+                f"These columns shifted between training and holdout (population stability "
+                f"index >= {PSI_MAJOR}): {named}."
+            )
+        outside = {c: v for c, v in self.out_of_range.items() if v >= OUT_OF_RANGE_SHARE}
+        if outside:
+            named = ", ".join(f"{c} ({v:.0%})" for c, v in sorted(outside.items(), key=_second))
+            lines.append(
+                f"Holdout values outside the training range, which trees cannot extrapolate: "
+                f"{named}."
+            )
+        return lines
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "warnings": self.warnings()}
+
+
+PSI_MAJOR = 0.25
+OUT_OF_RANGE_SHARE = 0.01
+
+
+def _second(item: tuple[str, float]) -> float:
+    return -item[1]
+
+
+def drift_report(dataset: Dataset, splits: dict[str, np.ndarray]) -> DriftReport:
+    """Win rates, population stability index per feature, and numeric values out of range."""
+    learn = np.concatenate([splits["train"], splits["validation"]])
+    holdout = splits["holdout"]
+    psi, out_of_range = {}, {}
+    for feature in dataset.feature_set:
+        column = dataset.features[feature.name]
+        before, after = column.iloc[learn], column.iloc[holdout]
+        if feature.kind == "numeric":
+            psi[feature.name] = round(
+                _numeric_psi(before.to_numpy(float), after.to_numpy(float)), 4
+            )
+            low, high = (
+                np.nanmin(before.to_numpy(float), initial=np.inf),
+                np.nanmax(before.to_numpy(float), initial=-np.inf),
+            )
+            values = after.to_numpy(float)
+            present = values[~np.isnan(values)]
+            if len(present) and np.isfinite(low):
+                out_of_range[feature.name] = round(
+                    float(np.mean((present < low) | (present > high))), 4
+                )
+        else:
+            psi[feature.name] = round(_categorical_psi(before, after), 4)
+    return DriftReport(
+        train_positive_rate=float(dataset.labels[learn].mean()),
+        holdout_positive_rate=float(dataset.labels[holdout].mean()),
+        psi=psi,
+        out_of_range=out_of_range,
+    )
+
+
+def _psi(expected: np.ndarray, actual: np.ndarray) -> float:
+    expected = np.clip(expected, 1e-4, None)
+    actual = np.clip(actual, 1e-4, None)
+    return float(np.sum((actual - expected) * np.log(actual / expected)))
+
+
+def _numeric_psi(before: np.ndarray, after: np.ndarray) -> float:
+    present = before[~np.isnan(before)]
+    if len(present) == 0:
+        return 0.0
+    edges = np.unique(np.quantile(present, np.linspace(0, 1, 11)[1:-1]))
+
+    def shares(values: np.ndarray) -> np.ndarray:
+        missing = np.isnan(values)
+        bins = np.bincount(np.searchsorted(edges, values[~missing], side="right"),
+                           minlength=len(edges) + 1)  # fmt: skip
+        return np.append(bins, missing.sum()) / max(len(values), 1)
+
+    return _psi(shares(before), shares(after))
+
+
+def _categorical_psi(before: pd.Series, after: pd.Series) -> float:
+    left = before.astype(object).where(before.notna(), "<missing>").value_counts(normalize=True)
+    right = after.astype(object).where(after.notna(), "<missing>").value_counts(normalize=True)
+    values = left.index.union(right.index)
+    return _psi(
+        left.reindex(values, fill_value=0).to_numpy(),
+        right.reindex(values, fill_value=0).to_numpy(),
+    )

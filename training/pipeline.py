@@ -1,24 +1,37 @@
-"""The training job end to end: read the export, build point-in-time rows, fit, log, register."""
+"""The training job end to end: read and check the export, audit it, fit, compare, log, register."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from features import DEFAULT_FEATURES, FeatureSet
+from features import DEFAULT_FEATURES, Attribute, FeatureSet
+from features.errors import DataContractError
 from features.schema import ACTIVITY_TYPE, CREATED_AT, LEAD_ID, OCCURRED_AT
 from features.timestamps import micros_to_datetime, series_to_micros
-from training.data import CrmExport, load_export
+from training.audit import AuditReport, audit
+from training.columns import feature_set_for
+from training.config import DatasetConfig
+from training.data import CrmExport, demo_config, load_dataset
+from training.evaluate import DriftReport, baseline_auc, drift_report
 from training.registry import Registration, log_and_register
 from training.settings import TrainingSettings
-from training.train import Dataset, LeadScoreTrainer, TrainConfig, build_dataset
+from training.train import (
+    Dataset,
+    LeadScoreTrainer,
+    TrainConfig,
+    build_dataset,
+    check_minimum,
+    make_splits,
+)
 
-Step = Callable[[str], None]
+Say = Callable[[str], None]
+_TRAINING_KEYS = {"snapshot_days": "snapshot_delay_days", "horizon_days": "horizon_days"}
 
 
 @dataclass(frozen=True)
@@ -26,46 +39,105 @@ class TrainingResult:
     trainer: LeadScoreTrainer
     dataset: Dataset
     registration: Registration
+    audit: AuditReport
+    baseline_roc_auc: float
+    drift: DriftReport
+
+
+def train_config_from(config: DatasetConfig) -> TrainConfig:
+    """The training settings a dataset config asks for, on top of the defaults."""
+    known = {f.name for f in fields(TrainConfig)}
+    values: dict[str, Any] = {}
+    for key, value in config.training.items():
+        name = _TRAINING_KEYS.get(key, key)
+        if name not in known or name in ("lightgbm_overrides", "min_per_class"):
+            raise DataContractError(
+                f"unknown key {key!r} in [training]; expected one of "
+                f"{sorted({*_TRAINING_KEYS, *known} - {'lightgbm_overrides', 'min_per_class'})}",
+                source=config.location,
+            )
+        values[name] = value
+    return TrainConfig(
+        **values, min_per_class=config.min_per_class, lightgbm_overrides=config.model
+    )
 
 
 def train_and_register(
     settings: TrainingSettings,
     *,
+    config: DatasetConfig | None = None,
     data_dir: Path | None = None,
-    config: TrainConfig | None = None,
-    feature_set: FeatureSet = DEFAULT_FEATURES,
-    on_step: Step = lambda _message: None,
+    train_config: TrainConfig | None = None,
+    feature_set: FeatureSet | None = None,
+    allow_leaky: Sequence[str] = (),
+    on_step: Say = lambda _message: None,
 ) -> TrainingResult:
-    """Train on the export in `data_dir` (default: settings) and register the model in MLflow."""
-    folder = data_dir or settings.data_dir
-    on_step(f"Reading the export in {folder}")
-    export = load_export(folder)
+    """Train on a dataset config (default: the demo layout in `data_dir`) and register the model.
+
+    Every run validates the data, refuses too little of it, audits for leakage before fitting,
+    and compares the booster with a logistic-regression baseline on the same split.
+    """
+    dataset_config = config or demo_config(data_dir or settings.data_dir)
+    train_config = train_config or train_config_from(dataset_config)
+    on_step(f"Reading and checking {dataset_config.location}")
+    export = load_dataset(dataset_config)
+    if feature_set is None:
+        feature_set = DEFAULT_FEATURES if config is None else feature_set_for(config, export)
     on_step("Building point-in-time features and labels")
-    dataset = build_dataset(export, feature_set, config)
-    on_step(f"Fitting LightGBM on {dataset.counts.labelled:,} labelled leads")
-    trainer = LeadScoreTrainer(config).fit(dataset)
+    dataset = build_dataset(export, feature_set, train_config)
+    check_minimum(dataset.labels, train_config.min_per_class)
+    splits = make_splits(dataset, train_config)
+    on_step("Auditing columns for leakage")
+    report = audit(
+        dataset,
+        splits,
+        export.timestamp_columns,
+        auc_threshold=dataset_config.audit.auc_threshold,
+        missingness_gap=dataset_config.audit.missingness_gap,
+        allow=[*dataset_config.audit.allow, *allow_leaky],
+    )
+    kept = FeatureSet(
+        tuple(
+            f
+            for f in dataset.feature_set
+            if not (
+                isinstance(f.computation, Attribute) and f.computation.column in report.excluded
+            )
+        )
+    )
+    dataset = dataset.with_features(kept)
+    on_step(f"Fitting LightGBM on {len(dataset.labels):,} labelled leads")
+    trainer = LeadScoreTrainer(train_config).fit(dataset)
+    on_step("Fitting the logistic-regression baseline and measuring drift")
+    baseline = baseline_auc(dataset, splits)
+    drift = drift_report(dataset, splits)
     on_step("Logging the run and registering the model in MLflow")
     registration = log_and_register(
         trainer,
         dataset,
         settings,
-        example_lead=example_lead(export, str(trainer.holdout_["lead_id"].iloc[-1]), dataset),
-        data_location=str(folder),
+        example_lead=example_lead(export, dataset, int(splits["holdout"][-1])),
+        data_location=dataset_config.location,
+        model_name=dataset_config.model_name or settings.model_name,
+        extras={"audit": report, "baseline_roc_auc": baseline, "drift": drift},
     )
-    return TrainingResult(trainer, dataset, registration)
+    return TrainingResult(trainer, dataset, registration, report, baseline, drift)
 
 
-def example_lead(export: CrmExport, lead_id: str, dataset: Dataset) -> dict[str, Any]:
+def example_lead(export: CrmExport, dataset: Dataset, row: int) -> dict[str, Any]:
     """One real lead as the API receives it: attributes and activities up to its snapshot."""
-    leads = export.leads
-    row = leads.loc[leads[LEAD_ID].astype(object) == lead_id].iloc[0]
-    position = int(np.flatnonzero(dataset.features.index == lead_id)[0])
-    as_of = int(dataset.as_of[position])
+    assert dataset.leads is not None
+    lead_row = dataset.leads.iloc[row]
+    lead_id = str(lead_row[LEAD_ID])
+    as_of = int(dataset.as_of[row])
     lead: dict[str, Any] = {LEAD_ID: lead_id}
-    created = series_to_micros(pd.Series([row[CREATED_AT]]), source="leads", column=CREATED_AT)
-    lead[CREATED_AT] = micros_to_datetime(created[0]).isoformat()
+    if CREATED_AT in dataset.leads.columns:
+        created = series_to_micros(
+            pd.Series([lead_row[CREATED_AT]]), source="leads", column=CREATED_AT
+        )
+        lead[CREATED_AT] = micros_to_datetime(created[0]).isoformat()
     for column in dataset.feature_set.lead_columns():
-        value = row.get(column)
+        value = lead_row.get(column)
         lead[column] = None if pd.isna(value) else _plain(value)
     activities = []
     if export.activities is not None:
@@ -77,7 +149,8 @@ def example_lead(export: CrmExport, lead_id: str, dataset: Dataset) -> dict[str,
                     {ACTIVITY_TYPE: kind, OCCURRED_AT: micros_to_datetime(stamp).isoformat()}
                 )
     lead["activities"] = activities
-    lead["as_of"] = micros_to_datetime(as_of).isoformat()
+    if as_of > 0:
+        lead["as_of"] = micros_to_datetime(as_of).isoformat()
     return lead
 
 

@@ -23,6 +23,7 @@ HOLDOUT_ARTIFACT = "holdout_predictions.csv"
 
 @dataclass(frozen=True)
 class Registration:
+    model_name: str
     run_id: str
     version: str
     promoted: bool
@@ -37,9 +38,13 @@ def log_and_register(
     *,
     example_lead: dict[str, Any],
     data_location: str,
+    model_name: str | None = None,
+    extras: dict[str, Any] | None = None,
 ) -> Registration:
     """Log params, metrics, tables and the pyfunc model; register it; promote it if it beats
     the current champion on holdout `roc_auc` (or there is none)."""
+    model_name = model_name or settings.model_name
+    extras = extras or {}
     mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
     experiment_id = _experiment_id(settings)
     scorer = trainer.scorer_
@@ -65,6 +70,21 @@ def log_and_register(
                 }
             )
         mlflow.log_metrics(trainer.metrics_)
+        mlflow.log_param("split", trainer.scorer_.metadata["split"])
+        if "baseline_roc_auc" in extras:
+            mlflow.log_metric("baseline_roc_auc", extras["baseline_roc_auc"])
+        if "audit" in extras:
+            mlflow.log_dict(extras["audit"].to_dict(), "leakage_audit.json")
+            mlflow.log_param("leaky_columns_excluded", ",".join(extras["audit"].excluded) or "none")
+        if "drift" in extras:
+            drift = extras["drift"]
+            mlflow.log_dict(drift.to_dict(), "drift.json")
+            mlflow.log_metrics(
+                {
+                    "train_positive_rate": drift.train_positive_rate,
+                    "holdout_positive_rate": drift.holdout_positive_rate,
+                }
+            )
         mlflow.log_dict(dataset.feature_set.to_dict(), "features.json")
         mlflow.log_dict(scorer.policy.to_dict(), "policy.json")
         mlflow.log_text(trainer.importance_.to_csv(index=False), "feature_importance.csv")
@@ -78,14 +98,14 @@ def log_and_register(
                 signature=signature(dataset.feature_set),
                 input_example=input_example(dataset.feature_set, example_lead),
                 pip_requirements=_requirements(),
-                registered_model_name=settings.model_name,
+                registered_model_name=model_name,
             )
         version = str(info.registered_model_version)
         promoted, decision, champion = _promote_if_better(
-            MlflowClient(), settings.model_name, version, trainer.metrics_["roc_auc"]
+            MlflowClient(), model_name, version, trainer.metrics_["roc_auc"]
         )
         mlflow.set_tags({"promotion": "promoted" if promoted else "kept", "decision": decision})
-    return Registration(run.info.run_id, version, promoted, decision, champion)
+    return Registration(model_name, run.info.run_id, version, promoted, decision, champion)
 
 
 def _experiment_id(settings: TrainingSettings) -> str:

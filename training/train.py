@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,6 +10,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
 
 from features import (
     DEFAULT_FEATURES,
@@ -22,7 +23,9 @@ from features import (
     build_features,
     make_examples,
 )
-from features.timestamps import micros_to_datetime
+from features.errors import InsufficientData
+from features.schema import CLOSED_AT, CREATED_AT, LEAD_ID
+from features.timestamps import micros_to_datetime, series_to_micros
 from training.data import CrmExport
 from training.evaluate import holdout_metrics, importance_table
 
@@ -45,6 +48,8 @@ class TrainConfig:
     max_rounds: int = 2000
     early_stopping_rounds: int = 100
     seed: int = 0
+    min_per_class: int = 40
+    lightgbm_overrides: dict[str, Any] = field(default_factory=dict)
 
     def lightgbm_params(self) -> dict[str, Any]:
         return {
@@ -61,26 +66,48 @@ class TrainConfig:
             "deterministic": True,
             "num_threads": 2,
             "verbose": -1,
+            **self.lightgbm_overrides,
         }
 
 
 @dataclass
 class Dataset:
-    """Point-in-time training rows: features as of each lead's snapshot, and its label."""
+    """Point-in-time training rows: features as of each lead's snapshot, and its label.
+
+    `split_key` orders rows for the time-based split (snapshot time, or the export's declared
+    order); when it is None the split is a stratified random one. `leads` keeps the raw lead rows
+    for the leakage audit, and `closed_at` the outcome times when the export has them.
+    """
 
     features: pd.DataFrame
     labels: np.ndarray
     as_of: np.ndarray
     counts: LabelCounts
     feature_set: FeatureSet
+    split_key: np.ndarray | None = None
+    leads: pd.DataFrame | None = None
+    closed_at: np.ndarray | None = None
+
+    def with_features(self, feature_set: FeatureSet) -> Dataset:
+        """The same rows with only the given features (a subset of these)."""
+        return Dataset(
+            features=self.features[feature_set.names],
+            labels=self.labels,
+            as_of=self.as_of,
+            counts=self.counts,
+            feature_set=feature_set,
+            split_key=self.split_key,
+            leads=self.leads,
+            closed_at=self.closed_at,
+        )
 
 
 @dataclass(frozen=True)
 class SplitSummary:
     rows: int
     positives: int
-    first_as_of: str
-    last_as_of: str
+    first_as_of: str | None
+    last_as_of: str | None
 
 
 def build_dataset(
@@ -90,29 +117,62 @@ def build_dataset(
 ) -> Dataset:
     """Label each lead at its snapshot and compute its features as of that moment."""
     config = config or TrainConfig()
-    examples, counts = make_examples(
-        export.leads,
-        export.outcomes,
-        observed_until=export.observed_until,
-        snapshot_delay=timedelta(days=config.snapshot_delay_days),
-        horizon=timedelta(days=config.horizon_days),
-    )
-    leads = export.leads.set_index(export.leads["lead_id"].astype(object), drop=False)
-    leads = leads.loc[examples["lead_id"].to_numpy()].reset_index(drop=True)
+    delay_us = timedelta(days=config.snapshot_delay_days) // timedelta(microseconds=1)
+    has_time = CREATED_AT in export.leads.columns
+    closed_at = None
+    if export.labels is not None:
+        leads = export.leads.reset_index(drop=True)
+        labels = export.labels
+        as_of = (
+            series_to_micros(leads[CREATED_AT], source="leads", column=CREATED_AT) + delay_us
+            if has_time
+            else np.zeros(len(leads), dtype=np.int64)
+        )
+        counts = LabelCounts(len(leads), int(labels.sum()), 0, 0)
+        split_key = as_of if has_time else export.order
+    else:
+        assert export.outcomes is not None and export.observed_until is not None
+        examples, counts = make_examples(
+            export.leads,
+            export.outcomes,
+            observed_until=export.observed_until,
+            snapshot_delay=timedelta(days=config.snapshot_delay_days),
+            horizon=timedelta(days=config.horizon_days),
+        )
+        by_id = export.leads.set_index(export.leads[LEAD_ID].astype(object), drop=False)
+        leads = by_id.loc[examples[LEAD_ID].to_numpy()].reset_index(drop=True)
+        labels = examples["label"].to_numpy()
+        as_of = examples["as_of"].to_numpy()
+        split_key = as_of
+        closed_at = _closed_at(export.outcomes, leads[LEAD_ID])
     features = build_features(
         leads,
         export.activities,
-        examples["as_of"].to_numpy(),
+        as_of,
         feature_set,
-        source=f"{export.location}/leads",
-        activities_source=f"{export.location}/activities",
+        source=f"{export.location} leads",
+        activities_source=f"{export.location} activities",
     )
     return Dataset(
         features=features,
-        labels=examples["label"].to_numpy(),
-        as_of=examples["as_of"].to_numpy(),
+        labels=np.asarray(labels),
+        as_of=np.asarray(as_of, dtype=np.int64),
         counts=counts,
         feature_set=feature_set,
+        split_key=split_key,
+        leads=leads,
+        closed_at=closed_at,
+    )
+
+
+def _closed_at(outcomes: pd.DataFrame, lead_ids: pd.Series) -> np.ndarray:
+    """Each lead's first close (epoch microseconds), or the int64 maximum when still open."""
+    stamps = series_to_micros(outcomes[CLOSED_AT], source="outcomes", column=CLOSED_AT)
+    first = pd.Series(stamps, index=outcomes[LEAD_ID].astype(object)).groupby(level=0).min()
+    return (
+        first.reindex(lead_ids.astype(object))
+        .fillna(np.iinfo(np.int64).max)
+        .to_numpy(dtype=np.int64)
     )
 
 
@@ -131,6 +191,34 @@ def time_split(
     }
 
 
+def make_splits(dataset: Dataset, config: TrainConfig) -> dict[str, np.ndarray]:
+    """Time-ordered splits when the data has an order; otherwise stratified random ones."""
+    if dataset.split_key is not None:
+        return time_split(dataset.split_key, config.holdout_share, config.validation_share)
+    rows = np.arange(len(dataset.labels))
+    rest, holdout = train_test_split(
+        rows, test_size=config.holdout_share, stratify=dataset.labels, random_state=config.seed
+    )
+    train, validation = train_test_split(
+        rest,
+        test_size=config.validation_share / (1 - config.holdout_share),
+        stratify=dataset.labels[rest],
+        random_state=config.seed,
+    )
+    return {"train": np.sort(train), "validation": np.sort(validation), "holdout": np.sort(holdout)}
+
+
+def check_minimum(labels: np.ndarray, minimum: int) -> None:
+    """Refuse to train on fewer than `minimum` won or lost leads: the result would be noise."""
+    won = int(np.sum(labels))
+    lost = len(labels) - won
+    if won < minimum or lost < minimum:
+        raise InsufficientData(
+            f"expected at least {minimum} won and {minimum} lost labelled leads, got {won} won "
+            f"and {lost} lost; add more history (or lower [training] min_per_class knowingly)"
+        )
+
+
 class LeadScoreTrainer:
     """Fits a `LeadScorer`; after `fit`, the learned state and its evaluation end in `_`."""
 
@@ -139,7 +227,8 @@ class LeadScoreTrainer:
 
     def fit(self, dataset: Dataset) -> LeadScoreTrainer:
         config = self.config
-        splits = time_split(dataset.as_of, config.holdout_share, config.validation_share)
+        check_minimum(dataset.labels, config.min_per_class)
+        splits = make_splits(dataset, config)
         for name in SPLITS:
             labels = dataset.labels[splits[name]]
             if len(labels) == 0 or labels.min() == labels.max():
@@ -188,8 +277,8 @@ class LeadScoreTrainer:
             name: SplitSummary(
                 rows=len(rows),
                 positives=int(dataset.labels[rows].sum()),
-                first_as_of=micros_to_datetime(dataset.as_of[rows].min()).isoformat(),
-                last_as_of=micros_to_datetime(dataset.as_of[rows].max()).isoformat(),
+                first_as_of=_moment(dataset.as_of[rows].min()),
+                last_as_of=_moment(dataset.as_of[rows].max()),
             )
             for name, rows in splits.items()
         }
@@ -203,7 +292,9 @@ class LeadScoreTrainer:
                 "probability": holdout_probability,
             }
         )
+        self.splits_rows_ = splits
         metadata = {
+            "split": "time" if dataset.split_key is not None else "stratified random",
             "trained_at": datetime.now(UTC).isoformat(),
             "metrics": self.metrics_,
             "splits": {name: asdict(summary) for name, summary in self.splits_.items()},
@@ -219,3 +310,8 @@ class LeadScoreTrainer:
             metadata=metadata,
         )
         return self
+
+
+def _moment(micros: int) -> str | None:
+    """A snapshot time as ISO text; exports without timestamps have none."""
+    return micros_to_datetime(micros).isoformat() if micros > 0 else None

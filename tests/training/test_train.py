@@ -7,6 +7,7 @@ import pytest
 from mlflow import MlflowClient
 
 from features import FeatureSet
+from features.errors import InsufficientData
 from tests.conftest import TrainedModel
 from training import CHAMPION, LeadScoreTrainer, TrainConfig, build_dataset, time_split
 from training.data import CrmExport
@@ -67,8 +68,9 @@ def test_first_model_is_champion_and_a_worse_one_does_not_take_over(
     assert client.get_model_version_by_alias(name, CHAMPION).version == champion.version
 
 
-def test_training_refuses_a_split_without_both_outcomes(demo_export: CrmExport) -> None:
+def test_training_refuses_too_few_won_or_lost_leads(demo_export: CrmExport) -> None:
     dataset = build_dataset(demo_export)
     dataset.labels = np.zeros_like(dataset.labels)
-    with pytest.raises(ValueError, match="expected won and lost leads"):
+    dataset.labels[:39] = 1
+    with pytest.raises(InsufficientData, match=r"expected at least 40 won and 40 lost.*got 39 won"):
         LeadScoreTrainer().fit(dataset)
