@@ -1,4 +1,4 @@
-"""Feature declarations for a user's own export: from its config, and its data where it is silent."""
+"""Feature declarations for a user's own export: from its config, else from its data."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def _activity_features(activities: pd.DataFrame) -> list[Feature]:
         pretty = kind.replace("_", " ")
         features.append(
             Feature(
-                f"{kind}_count_30d", "engagement", f"Number of {pretty} events in the last 30 days.",
+                f"{kind}_count_30d", "engagement", f"Number of {pretty} events in 30 days.",
                 ActivityCount((kind,), 30.0),
             )
         )  # fmt: skip
