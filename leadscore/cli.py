@@ -85,7 +85,7 @@ def train(
                 on_step=lambda m: status.update(m),
             )
     except LeadscoreError as error:
-        console.print(f"[bold red]Training stopped.[/] {error}", highlight=False, markup=True)
+        console.print(f"[bold red]Training stopped.[/] {error}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     _print_training(result)
 
@@ -103,7 +103,7 @@ def validate(
         with console.status("Checking"):
             export = load_dataset(load_config(config))
     except LeadscoreError as error:
-        console.print("[bold red]Invalid.[/]", str(error), highlight=False)
+        console.print("[bold red]Invalid.[/]", str(error), highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     labelled = "" if export.labels is None else f", {int(export.labels.sum()):,} won"
     console.print(f"[green]Valid:[/] {len(export.leads):,} leads{labelled}.")
@@ -118,9 +118,10 @@ def _print_training(result: TrainingResult) -> None:
             "[bold yellow]LEAKAGE WARNING[/]",
             f"{finding.column!r} {action}: {finding.detail} ({finding.check})",
             highlight=False,
+            soft_wrap=True,
         )
     for line in result.drift.warnings():
-        console.print("[yellow]DRIFT WARNING[/]", line, highlight=False)
+        console.print("[yellow]DRIFT WARNING[/]", line, highlight=False, soft_wrap=True)
     if trainer.scorer_.metadata.get("split") != "time":
         console.print(
             "[yellow]WARNING[/] the data has no timestamps or declared order, so the holdout is a "

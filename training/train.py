@@ -169,11 +169,10 @@ def _closed_at(outcomes: pd.DataFrame, lead_ids: pd.Series) -> np.ndarray:
     """Each lead's first close (epoch microseconds), or the int64 maximum when still open."""
     stamps = series_to_micros(outcomes[CLOSED_AT], source="outcomes", column=CLOSED_AT)
     first = pd.Series(stamps, index=outcomes[LEAD_ID].astype(object)).groupby(level=0).min()
-    return (
-        first.reindex(lead_ids.astype(object))
-        .fillna(np.iinfo(np.int64).max)
-        .to_numpy(dtype=np.int64)
-    )
+    aligned = first.reindex(lead_ids.astype(object))
+    still_open = aligned.isna().to_numpy()
+    values = aligned.fillna(0).to_numpy(dtype=np.int64)
+    return np.where(still_open, np.iinfo(np.int64).max, values)
 
 
 def time_split(

@@ -1,0 +1,126 @@
+"""Real data: UCI Bank Marketing (Moro et al., 2014), from a CSV file and from PostgreSQL.
+
+The data is not part of leadscore; these tests skip, saying so, when the shared copy is absent.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from mlflow import MlflowClient
+from typer.testing import CliRunner
+
+from leadscore.cli import app
+from training import TrainingSettings, train_and_register
+from training.config import load_config
+
+ROOT = Path(__file__).parents[2]
+EXAMPLE = ROOT / "examples" / "bank-marketing.toml"
+BANK = ROOT.parent / "shared" / "data" / "bank-marketing" / "bank-additional-full.csv"
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(
+        not BANK.is_file(),
+        reason=f"UCI Bank Marketing CSV not found at {BANK} (it is not shipped with leadscore)",
+    ),
+]
+runner = CliRunner()
+
+
+def _config_for(tmp_path: Path, **replacements: str) -> Path:
+    text = EXAMPLE.read_text()
+    for old, new in replacements.items():
+        text = text.replace(old, new)
+    path = tmp_path / "bank.toml"
+    path.write_text(text)
+    return path
+
+
+def test_train_flags_duration_warns_about_drift_and_beats_the_bar(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LEADSCORE_MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    result = runner.invoke(app, ["train", "--config", str(EXAMPLE)])
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
+    assert re.search(r"LEAKAGE WARNING 'duration' EXCLUDED", output)
+    assert "DRIFT WARNING The win rate moved" in output
+    assert "DRIFT WARNING Holdout values outside the training range" in output
+
+    client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    version = client.get_model_version_by_alias("bank-marketing", "champion")
+    run = client.get_run(version.run_id)
+    assert run.data.params["leaky_columns_excluded"] == "duration"
+    assert run.data.metrics["roc_auc"] >= 0.70
+    assert 0.5 < run.data.metrics["baseline_roc_auc"] < 1
+
+
+def test_validate_names_each_broken_row_and_column(tmp_path: Path) -> None:
+    lines = BANK.read_text().splitlines()
+    header = lines[0].split(";")
+    age, y = header.index('"age"'), header.index('"y"')
+    broken = {10: lines[10] + ';"extra"'}
+    fields = lines[20].split(";")
+    fields[age] = '"abc"'
+    broken[20] = ";".join(fields)
+    fields = lines[30].split(";")
+    fields[y] = ""
+    broken[30] = ";".join(fields)
+    for index, line in broken.items():
+        lines[index] = line
+    copy = tmp_path / "bank-broken.csv"
+    copy.write_text("\n".join(lines) + "\n")
+    config = _config_for(
+        tmp_path, **{"../../shared/data/bank-marketing/bank-additional-full.csv": str(copy)}
+    )
+
+    result = runner.invoke(app, ["validate", "--config", str(config)])
+    assert result.exit_code != 0
+    output = result.output
+    assert "3 problem(s)" in output
+    assert "row 11: expected 21 fields, got 22 fields" in output  # file line 11
+    assert "row 21, column 'age': expected a number, got 'abc'" in output
+    assert "row 31, column 'y': expected a label" in output
+
+
+def test_train_from_postgresql(tmp_path: Path) -> None:
+    sqlalchemy = pytest.importorskip("sqlalchemy")
+    engine = sqlalchemy.create_engine(POSTGRES_URL)
+    try:
+        engine.connect().close()
+    except sqlalchemy.exc.OperationalError as error:
+        pytest.skip(f"no PostgreSQL server reachable at 127.0.0.1:5432: {error}")
+    table = f"bank_marketing_{uuid.uuid4().hex[:8]}"
+    frame = pd.read_csv(BANK, sep=";")
+    frame.insert(0, "row_id", range(1, len(frame) + 1))
+    frame.to_sql(table, engine, index=False, chunksize=2000, method="multi")
+    try:
+        config = _config_for(
+            tmp_path,
+            **{
+                'path = "../../shared/data/bank-marketing/bank-additional-full.csv"':
+                    f'url = "{POSTGRES_URL}"\ntable = "{table}"',
+                'separator = ";"\n': "",
+                'order = "row"': 'order = "row_id"',
+            },
+        )  # fmt: skip
+        settings = TrainingSettings(
+            mlflow_tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}",
+            mlflow_artifact_root=tmp_path / "artifacts",
+        )
+        result = train_and_register(settings, config=load_config(config))
+    finally:
+        with engine.begin() as connection:
+            connection.execute(sqlalchemy.text(f'DROP TABLE IF EXISTS "{table}"'))
+        engine.dispose()
+    assert "duration" in result.audit.excluded
+    assert "row_id" not in result.trainer.scorer_.feature_set.names
+    assert result.trainer.metrics_["roc_auc"] >= 0.70
+    assert result.registration.promoted

@@ -1,0 +1,144 @@
+"""Bring your own export: config, row-level validation, leakage audit, baseline, drift, minimum."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from mlflow import MlflowClient
+from typer.testing import CliRunner
+
+from features.errors import DataContractError, InsufficientData, ValidationFailed
+from leadscore.cli import app
+from tests.conftest import TrainedModel
+from training import TrainingSettings, train_and_register
+from training.config import load_config
+from training.data import load_dataset
+
+runner = CliRunner()
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def _settings(tmp_path: Path) -> TrainingSettings:
+    return TrainingSettings(
+        mlflow_tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}",
+        mlflow_artifact_root=tmp_path / "artifacts",
+    )
+
+
+def _flat_export(tmp_path: Path, rows: int = 800, seed: int = 0) -> Path:
+    """A one-table export with a label and no timestamps, with real signal in `score_hint`."""
+    rng = np.random.default_rng(seed)
+    hint = rng.normal(size=rows)
+    frame = pd.DataFrame(
+        {
+            "id": [f"c{i}" for i in range(rows)],
+            "segment": rng.choice(["smb", "mid", "ent"], rows),
+            "score_hint": hint.round(3),
+            "visits": rng.poisson(3, rows),
+            "converted": np.where(hint + rng.normal(size=rows) > 1.0, "yes", "no"),
+        }
+    )
+    frame.to_csv(tmp_path / "flat.csv", index=False)
+    return _write(
+        tmp_path / "flat.toml",
+        '[leads]\npath = "flat.csv"\nid = "id"\n\n[outcome]\nlabel = "converted"\n',
+    )
+
+
+def test_config_errors_name_the_file_and_the_key(tmp_path: Path) -> None:
+    bad = _write(
+        tmp_path / "bad.toml", '[leads]\npath = "x.csv"\ncolour = "red"\n[outcome]\nlabel="y"\n'
+    )
+    with pytest.raises(
+        DataContractError, match=r"bad.toml: unknown keys in \[leads\]: \['colour'\]"
+    ):
+        load_config(bad)
+    both = _write(
+        tmp_path / "both.toml", '[leads]\npath = "x.csv"\nurl = "sqlite://"\n[outcome]\nlabel="y"\n'
+    )
+    with pytest.raises(DataContractError, match="exactly one of path or url"):
+        load_config(both)
+
+
+def test_validation_reports_every_problem_with_row_and_column(tmp_path: Path) -> None:
+    _write(
+        tmp_path / "leads.csv",
+        "id;age;job;y\n"
+        "a;30;admin;yes\n"
+        "b;41;admin;no;extra\n"  # line 3: one field too many
+        "c;abc;tech;no\n"  # line 4: not a number
+        "d;52;tech;\n"  # line 5: empty label
+        "e;33;tech;maybe\n"  # line 6: not a label
+        "a;35;tech;no\n",  # line 7: repeated id
+    )
+    config = _write(
+        tmp_path / "c.toml",
+        '[leads]\npath = "leads.csv"\nseparator = ";"\nid = "id"\nnumeric = ["age"]\n'
+        '[outcome]\nlabel = "y"\n',
+    )
+    with pytest.raises(ValidationFailed) as failure:
+        load_dataset(load_config(config))
+    found = {(p.row, p.column) for p in failure.value.problems}
+    assert found == {(3, None), (4, "age"), (5, "y"), (6, "y"), (7, "id")}
+    assert failure.value.total == 5
+    assert "row 4, column 'age': expected a number, got 'abc'" in str(failure.value)
+
+    result = runner.invoke(app, ["validate", "--config", str(config)])
+    assert result.exit_code == 1
+    assert "row 3" in result.output and "5 problem(s)" in result.output
+
+
+def test_a_flat_export_without_order_gets_a_stratified_split_and_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = _flat_export(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["train", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert "recent-data validation was not possible" in " ".join(result.output.split())
+    assert "baseline_roc_auc" in result.output
+
+
+def test_too_few_won_leads_refuses_to_train_and_registers_nothing(tmp_path: Path) -> None:
+    config = _flat_export(tmp_path, rows=120)
+    settings = _settings(tmp_path)
+    with pytest.raises(InsufficientData, match="expected at least 40 won and 40 lost"):
+        train_and_register(settings, config=load_config(config))
+    assert MlflowClient(settings.mlflow_tracking_uri).search_registered_models() == []
+
+
+def _demo_config(tmp_path: Path, demo_dir: Path) -> Path:
+    text = (Path(__file__).parents[2] / "examples" / "demo.toml").read_text()
+    return _write(tmp_path / "demo.toml", text.replace("../data/demo", str(demo_dir)))
+
+
+def test_audit_catches_the_planted_leaky_columns(tmp_path: Path, trained: TrainedModel) -> None:
+    config = load_config(_demo_config(tmp_path, trained.data_dir))
+    result = train_and_register(_settings(tmp_path), config=config)
+    flagged = {f.column: f.check for f in result.audit.findings}
+    assert flagged.get("status_updated_at") == "stamped_after_outcome"
+    assert "sales_status" in flagged
+    assert {"sales_status", "status_updated_at"} <= set(result.audit.excluded)
+    names = result.trainer.scorer_.feature_set.names
+    assert "sales_status" not in names and "email" not in names
+    assert "seniority" not in names and "job_title" in names  # text column, parsed
+    client = MlflowClient(_settings(tmp_path).mlflow_tracking_uri)
+    run = client.get_run(result.registration.run_id)
+    assert "baseline_roc_auc" in run.data.metrics
+    assert {"leakage_audit.json", "drift.json"} <= {
+        a.path for a in client.list_artifacts(run.info.run_id)
+    }
+
+
+def test_allow_leaky_keeps_a_flagged_column(tmp_path: Path, trained: TrainedModel) -> None:
+    config = load_config(_demo_config(tmp_path, trained.data_dir))
+    result = train_and_register(_settings(tmp_path), config=config, allow_leaky=["sales_status"])
+    assert "sales_status" in result.trainer.scorer_.feature_set.names
+    assert "sales_status" not in result.audit.excluded
