@@ -234,6 +234,27 @@ def _reasons_json(reasons: list) -> str:
 
 
 @app.command()
+def report(
+    out: Annotated[Path, typer.Option(help="Where to write the HTML page.")] = Path("report.html"),
+    model_uri: Annotated[str | None, typer.Option(help="Default: LEADSCORE_MODEL_URI.")] = None,
+) -> None:
+    """Write the marketer's HTML report of a registered model (the one logged at training)."""
+    _quiet_libraries()
+    from serving.loading import load_model
+    from serving.settings import Settings
+
+    settings = Settings()
+    with console.status("Loading the model"):
+        model = load_model(model_uri or settings.model_uri, settings.mlflow_tracking_uri)
+    if model.report_html is None:
+        console.print(f"[bold red]No report[/] was logged with {model.name} v{model.version}.")
+        raise typer.Exit(1)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(model.report_html)
+    console.print(f"[green]Wrote[/] the report of {model.name} v{model.version} to {out}")
+
+
+@app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Default: LEADSCORE_HOST.")] = None,
     port: Annotated[int | None, typer.Option(help="Default: LEADSCORE_PORT.")] = None,
@@ -253,6 +274,14 @@ def _serve(host: str | None, port: int | None, banner: str | None = None) -> Non
     configure()
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = Settings(**overrides)
+    if not settings.api_keys and not settings.is_loopback:
+        console.print(
+            f"[bold red]Refusing to listen on {settings.host}[/] without API keys: anyone on the "
+            "network could score leads and read the report. Set LEADSCORE_API_KEYS "
+            "('key:score,key2:admin') or serve on 127.0.0.1.",
+            highlight=False,
+        )
+        raise typer.Exit(2)
     if banner:
         # Plain print: rich would wrap the curl line and read its JSON brackets as markup.
         print(banner, flush=True)

@@ -8,9 +8,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from serving.auth import parse_keys
 from serving.errors import error_body, install_error_handlers
 from serving.loading import LoadedModel, load_model
-from serving.routes import health, model, score
+from serving.routes import health, model, report, score
 from serving.settings import Settings
 
 logger = logging.getLogger("leadscore.serving")
@@ -42,12 +43,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         },
     )  # fmt: skip
     app.state.settings = settings
+    app.state.api_keys = parse_keys(settings.api_keys)
     app.state.model = None
     app.state.load_error = "the server is starting"
     install_error_handlers(app)
     app.include_router(score.router)
     app.include_router(model.router)
     app.include_router(health.router)
+    app.include_router(report.router)
     return app
 
 

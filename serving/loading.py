@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import mlflow
 from mlflow import MlflowClient
@@ -11,6 +12,7 @@ from mlflow import MlflowClient
 from features import LeadScorer
 from features.pyfunc import LeadScoringModel
 
+REPORT_ARTIFACT = "report.html"
 _REGISTERED = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[^/]+)|/(?P<version>\d+))$")
 
 
@@ -20,6 +22,7 @@ class LoadedModel:
     name: str
     version: str
     uri: str
+    report_html: str | None = None
 
 
 def load_model(uri: str, tracking_uri: str) -> LoadedModel:
@@ -40,4 +43,21 @@ def load_model(uri: str, tracking_uri: str) -> LoadedModel:
             f"expected a leadscore model at {uri}, got {type(wrapper).__name__}; "
             "point LEADSCORE_MODEL_URI at a model trained by `leadscore train`"
         )
-    return LoadedModel(scorer=wrapper.scorer, name=name, version=str(version), uri=resolved)
+    return LoadedModel(
+        scorer=wrapper.scorer,
+        name=name,
+        version=str(version),
+        uri=resolved,
+        report_html=_report(name, str(version)) if match else None,
+    )
+
+
+def _report(name: str, version: str) -> str | None:
+    """The HTML report logged with the model's training run, if there is one."""
+    client = MlflowClient()
+    run_id = client.get_model_version(name, version).run_id
+    try:
+        path = client.download_artifacts(run_id, REPORT_ARTIFACT)
+    except Exception:  # an older run without a report: the route says so
+        return None
+    return Path(path).read_text()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from serving.auth import parse_keys
 
 
 class Settings(BaseSettings):
@@ -18,3 +20,14 @@ class Settings(BaseSettings):
     max_batch_leads: int = Field(1000, ge=1)
     max_activities_per_lead: int = Field(1000, ge=1)
     default_reasons: int = Field(5, ge=0, le=50)
+    api_keys: str = Field("", repr=False, description="key:scope pairs, comma separated")
+
+    @field_validator("api_keys")
+    @classmethod
+    def _keys_parse(cls, value: str) -> str:
+        parse_keys(value)
+        return value
+
+    @property
+    def is_loopback(self) -> bool:
+        return self.host in ("127.0.0.1", "localhost", "::1") or self.host.startswith("127.")

@@ -14,11 +14,13 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from features.pyfunc import SCORER_ARTIFACT, LeadScoringModel, input_example, signature
+from training.report import expected_calibration_error, render_report
 from training.settings import TrainingSettings
 from training.train import Dataset, LeadScoreTrainer
 
 CHAMPION = "champion"
 HOLDOUT_ARTIFACT = "holdout_predictions.csv"
+REPORT_ARTIFACT = "report.html"
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,22 @@ def log_and_register(
             MlflowClient(), model_name, version, trainer.metrics_["roc_auc"]
         )
         mlflow.set_tags({"promotion": "promoted" if promoted else "kept", "decision": decision})
+        mlflow.log_metric(
+            "ece",
+            expected_calibration_error(
+                trainer.holdout_["label"].to_numpy(), trainer.holdout_["probability"].to_numpy()
+            ),
+        )
+        mlflow.log_text(
+            render_report(
+                trainer,
+                dataset,
+                model_name=model_name,
+                version=version,
+                baseline_roc_auc=extras.get("baseline_roc_auc"),
+            ),
+            REPORT_ARTIFACT,
+        )
     return Registration(model_name, run.info.run_id, version, promoted, decision, champion)
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
+from serving.auth import require
 from serving.deps import ModelDep
 from serving.schemas import ModelInfo
 
-router = APIRouter(prefix="/v1", tags=["model"])
+router = APIRouter(prefix="/v1", tags=["model"], dependencies=[Depends(require("score"))])
 
 
 @router.get("/model", response_model=ModelInfo)

@@ -6,15 +6,16 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
+from serving.auth import require
 from serving.deps import ModelDep, SettingsDep
 from serving.errors import ApiError
 from serving.loading import LoadedModel
 from serving.schemas import BatchRequest, BatchResponse, Lead, Score
 from serving.settings import Settings
 
-router = APIRouter(prefix="/v1", tags=["score"])
+router = APIRouter(prefix="/v1", tags=["score"], dependencies=[Depends(require("score"))])
 ReasonsQuery = Annotated[
     int | None, Query(ge=0, le=50, description="How many reasons to return; 0 turns them off.")
 ]

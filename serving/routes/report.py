@@ -1,0 +1,28 @@
+"""The marketer's HTML report of the serving model (admin scope)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import HTMLResponse
+
+from serving.auth import require
+from serving.deps import ModelDep
+from serving.errors import ApiError
+
+router = APIRouter(tags=["report"], dependencies=[Depends(require("admin"))])
+
+
+class NoReport(ApiError):
+    status_code = 404
+    code = "no_report"
+
+
+@router.get("/report", response_class=HTMLResponse)
+def report(model: ModelDep) -> HTMLResponse:
+    """One self-contained HTML page: what drives conversion, source quality, lift, calibration."""
+    if model.report_html is None:
+        raise NoReport(
+            f"expected a report logged with {model.name} v{model.version}, found none; "
+            "retrain the model with this version of leadscore"
+        )
+    return HTMLResponse(model.report_html)
