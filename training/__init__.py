@@ -1,6 +1,9 @@
 """Training: datasets from features, LightGBM, calibration, evaluation, MLflow registry."""
 
-from training.data import CrmExport, load_export
+from training.audit import AuditReport, audit
+from training.columns import feature_set_for
+from training.config import DatasetConfig, load_config
+from training.data import CrmExport, demo_config, load_dataset, load_export
 from training.pipeline import TrainingResult, train_and_register
 from training.registry import CHAMPION, Registration, log_and_register
 from training.settings import TrainingSettings
@@ -8,14 +11,21 @@ from training.train import Dataset, LeadScoreTrainer, TrainConfig, build_dataset
 
 __all__ = [
     "CHAMPION",
+    "AuditReport",
     "CrmExport",
     "Dataset",
+    "DatasetConfig",
     "LeadScoreTrainer",
     "Registration",
     "TrainConfig",
     "TrainingResult",
     "TrainingSettings",
+    "audit",
     "build_dataset",
+    "demo_config",
+    "feature_set_for",
+    "load_config",
+    "load_dataset",
     "load_export",
     "log_and_register",
     "time_split",
