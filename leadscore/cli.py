@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
+    from serving.loading import LoadedModel
     from training import TrainingResult
 
 app = typer.Typer(
@@ -54,6 +55,7 @@ def generate(
     )
 
 
+ModelUriOption = Annotated[str | None, typer.Option(help="Default: LEADSCORE_MODEL_URI.")]
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", help="Dataset config (TOML); see the README.")
 ]
@@ -175,7 +177,7 @@ def score(
         str | None, typer.Option(help="Score as of this ISO time; default now.")
     ] = None,
     reasons: Annotated[int, typer.Option(help="Reasons per lead; 0 for none.")] = 5,
-    model_uri: Annotated[str | None, typer.Option(help="Default: LEADSCORE_MODEL_URI.")] = None,
+    model_uri: ModelUriOption = None,
 ) -> None:
     """Score every lead of a file with the batch engine and write one row per lead."""
     _quiet_libraries()
@@ -184,13 +186,9 @@ def score(
 
     from features import build_features
     from features.timestamps import to_micros
-    from serving.loading import load_model
-    from serving.settings import Settings
     from training.data import read_file
 
-    settings = Settings()
-    with console.status("Loading the model"):
-        model = load_model(model_uri or settings.model_uri, settings.mlflow_tracking_uri)
+    model = _load_model(model_uri)
     with console.status("Scoring"):
         leads = read_file(input_path)
         events = read_file(activities) if activities else None
@@ -226,6 +224,15 @@ def score(
     )
 
 
+def _load_model(model_uri: str | None) -> LoadedModel:
+    from serving.loading import load_model
+    from serving.settings import Settings
+
+    settings = Settings()
+    with console.status("Loading the model"):
+        return load_model(model_uri or settings.model_uri, settings.mlflow_tracking_uri)
+
+
 def _reasons_json(reasons: list) -> str:
     return json.dumps(
         [{"feature": r.feature, "value": r.value, "contribution": round(r.contribution, 4)}
@@ -236,16 +243,11 @@ def _reasons_json(reasons: list) -> str:
 @app.command()
 def report(
     out: Annotated[Path, typer.Option(help="Where to write the HTML page.")] = Path("report.html"),
-    model_uri: Annotated[str | None, typer.Option(help="Default: LEADSCORE_MODEL_URI.")] = None,
+    model_uri: ModelUriOption = None,
 ) -> None:
     """Write the marketer's HTML report of a registered model (the one logged at training)."""
     _quiet_libraries()
-    from serving.loading import load_model
-    from serving.settings import Settings
-
-    settings = Settings()
-    with console.status("Loading the model"):
-        model = load_model(model_uri or settings.model_uri, settings.mlflow_tracking_uri)
+    model = _load_model(model_uri)
     if model.report_html is None:
         console.print(f"[bold red]No report[/] was logged with {model.name} v{model.version}.")
         raise typer.Exit(1)

@@ -184,7 +184,7 @@ def _source_section(
             sql_share=("score", lambda s: float(np.mean(s >= sql))),
         ).sort_values("leads", ascending=False)  # fmt: skip
         rows = "".join(
-            f"<tr><td>{html.escape(value)}</td><td class=num>{r.leads:,}</td>"
+            f"<tr><td>{html.escape(value)}</td><td class=num>{int(r.leads):,}</td>"
             f"<td class=num>{r.win_rate:.1%}</td><td class=num>{r.mean_score:.0f}</td>"
             f"<td class=num>{r.sql_share:.0%}</td></tr>"
             for value, r in table.head(15).iterrows()
