@@ -120,3 +120,10 @@ def _read_until_curl(process: subprocess.Popen, port: int) -> tuple[str, str]:
         if line.startswith("curl ") and f":{port}/v1/score" in line:
             return "".join(printed), line.split("-d '", 1)[1].rsplit("'", 1)[0]
     raise AssertionError("the demo printed no curl command:\n" + "".join(printed))
+
+
+def test_serve_refuses_a_public_address_without_api_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LEADSCORE_API_KEYS", raising=False)
+    result = runner.invoke(app, ["serve", "--host", "0.0.0.0", "--port", "8999"])
+    assert result.exit_code == 2
+    assert "Refusing to listen on 0.0.0.0" in " ".join(result.output.split())
