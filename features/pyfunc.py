@@ -35,10 +35,9 @@ class LeadScoringModel(mlflow.pyfunc.PythonModel):
     ) -> pd.DataFrame:
         records = model_input.astype(object).where(model_input.notna(), None).to_dict("records")
         now = datetime.now(UTC)
+        moments = [record.pop("as_of", None) or now for record in records]
         rows = []
-        for record in records:
-            as_of = record.pop("as_of", None) or now
-            (scored,) = self.scorer.score_leads([record], as_of)
+        for scored in self.scorer.score_leads(records, moments):
             row = asdict(scored)
             row["reasons"] = json.dumps(row["reasons"])
             rows.append(row)

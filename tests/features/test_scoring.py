@@ -53,3 +53,25 @@ def test_batch_and_online_scores_agree(trained: TrainedModel) -> None:
 def test_loading_a_folder_without_a_model_says_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(ModelArtifactError, match="leadscore train"):
         LeadScorer.load(tmp_path)
+
+
+def test_the_mlflow_pyfunc_scores_a_frame_like_the_scorer(trained: TrainedModel) -> None:
+    import mlflow
+    import pandas as pd
+
+    mlflow.set_tracking_uri(trained.settings.mlflow_tracking_uri)
+    model = mlflow.pyfunc.load_model(f"models:/{trained.settings.model_name}/1")
+    leads = [
+        {"lead_id": "a", "industry": "Software", "company_size": 300.0, "activities": [],
+         "as_of": "2026-01-03T00:00:00Z"},
+        {"lead_id": "b", "industry": "Nonprofit", "company_size": 3.0, "activities": [],
+         "as_of": "2026-01-04T00:00:00Z"},
+    ]  # fmt: skip
+    out = model.predict(pd.DataFrame(leads))
+    scorer = trained.result.trainer.scorer_
+    expected = scorer.score_leads(
+        [{k: v for k, v in lead.items() if k != "as_of"} for lead in leads],
+        [lead["as_of"] for lead in leads],
+    )
+    assert list(out["lead_id"]) == ["a", "b"]
+    assert list(out["probability"]) == [e.probability for e in expected]
