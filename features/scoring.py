@@ -135,7 +135,7 @@ class LeadScorer:
         results = []
         for row, (lead_id, probability) in enumerate(zip(lead_ids, probabilities, strict=True)):
             score = round(float(probability) * 100)
-            recommendation, why = self.policy.recommend(score)
+            recommendation, why = self.policy.recommend(score, values[row])
             top: list[Reason] = []
             if contributions is not None:
                 order = np.argsort(-np.abs(contributions[row]), kind="stable")[:reasons]

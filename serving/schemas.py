@@ -102,6 +102,9 @@ class ModelInfo(BaseModel):
     trained_at: str | None
     metrics: dict[str, float]
     thresholds: dict[str, int]
+    icp_rules: list[str]
+    exclusions: list[str]
+    state: Literal["scored", "insufficient_data"] = "scored"
     splits: dict[str, dict[str, Any]]
     features: list[dict[str, str]]
 

@@ -21,6 +21,7 @@ from training.train import Dataset, LeadScoreTrainer
 CHAMPION = "champion"
 HOLDOUT_ARTIFACT = "holdout_predictions.csv"
 REPORT_ARTIFACT = "report.html"
+WHAT_IF_ARTIFACT = "what_if.csv"
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ def log_and_register(
         mlflow.log_dict(scorer.policy.to_dict(), "policy.json")
         mlflow.log_text(trainer.importance_.to_csv(index=False), "feature_importance.csv")
         mlflow.log_text(trainer.holdout_.to_csv(index=False), HOLDOUT_ARTIFACT)
+        mlflow.log_text(trainer.what_if_.to_csv(index=False), WHAT_IF_ARTIFACT)
         with tempfile.TemporaryDirectory() as scratch:
             scorer_dir = scorer.save(Path(scratch) / SCORER_ARTIFACT)
             info = mlflow.pyfunc.log_model(

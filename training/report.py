@@ -71,7 +71,7 @@ def render_report(
         _source_section(scorer, features, labels, scores),
         _lift_section(labels, probabilities),
         _calibration_section(labels, probabilities),
-        _what_if_section(labels, scores, dataset.as_of[holdout_rows]),
+        _what_if_section(trainer.what_if_),
         _model_card(trainer, model_name, version, baseline_roc_auc),
     ]
     return _page(f"Lead scoring report: {model_name} v{version}", "\n".join(sections))
@@ -241,26 +241,21 @@ def _calibration_section(labels: np.ndarray, probabilities: np.ndarray) -> str:
     )
 
 
-def _what_if_section(labels: np.ndarray, scores: np.ndarray, as_of: np.ndarray) -> str:
-    weeks = max((as_of.max() - as_of.min()) / (7 * 86_400_000_000), 1.0) if as_of.max() else None
-    rows = []
-    for threshold in range(5, 100, 5):
-        chosen = scores >= threshold
-        if not chosen.any():
-            break
-        per_week = f"{chosen.sum() / weeks:,.0f}" if weeks else "-"
-        rows.append(
-            f"<tr><td class=num>{threshold}</td><td class=num>{per_week}</td>"
-            f"<td class=num>{labels[chosen].mean():.1%}</td>"
-            f"<td class=num>{labels[chosen].sum() / max(labels.sum(), 1):.0%}</td></tr>"
-        )
+def _what_if_section(what_if: pd.DataFrame) -> str:
+    rows = "".join(
+        f"<tr><td class=num>{int(r.threshold)}</td><td class=num>"
+        f"{'-' if np.isnan(r.leads_per_week) else f'{r.leads_per_week:,.0f}'}</td>"
+        f"<td class=num>{r.expected_win_rate:.1%}</td>"
+        f"<td class=num>{r.share_of_wins_captured:.0%}</td></tr>"
+        for r in what_if.iloc[4::5].itertuples()
+    )
     return _section(
         "What if sales took every lead above a score?",
-        "<p>For each possible cut-off on recent leads: how many leads a week would pass it, how "
-        "often those were won, and what share of all wins they held.</p><table><tr><th>score "
-        "at least</th><th>leads a week</th><th>win rate</th><th>share of wins</th></tr>"
-        + "".join(rows)
-        + "</table>",
+        "<p>For each possible cut-off on recent leads that meet the ICP rules and are not "
+        "excluded: how many leads a week would pass it, how often those were won, and what "
+        "share of all wins they held. The full table is logged as <code>what_if.csv</code>.</p>"
+        "<table><tr><th>score at least</th><th>leads a week</th><th>win rate</th><th>share of "
+        "wins</th></tr>" + rows + "</table>",
     )
 
 

@@ -19,17 +19,18 @@ from features import (
     FeatureSet,
     LabelCounts,
     LeadScorer,
-    Policy,
     build_features,
     make_examples,
 )
 from features.errors import InsufficientData
+from features.policy import PolicySpec, fit_policy
 from features.schema import CLOSED_AT, CREATED_AT, LEAD_ID
 from features.timestamps import micros_to_datetime, series_to_micros
 from training.data import CrmExport
 from training.evaluate import holdout_metrics, importance_table
 
 SPLITS = ("train", "validation", "holdout")
+WEEK_US = 7 * 86_400_000_000
 
 
 @dataclass(frozen=True)
@@ -221,8 +222,9 @@ def check_minimum(labels: np.ndarray, minimum: int) -> None:
 class LeadScoreTrainer:
     """Fits a `LeadScorer`; after `fit`, the learned state and its evaluation end in `_`."""
 
-    def __init__(self, config: TrainConfig | None = None) -> None:
+    def __init__(self, config: TrainConfig | None = None, policy: PolicySpec | None = None) -> None:
         self.config = config or TrainConfig()
+        self.policy = policy
 
     def fit(self, dataset: Dataset) -> LeadScoreTrainer:
         config = self.config
@@ -271,7 +273,16 @@ class LeadScoreTrainer:
         holdout_labels = dataset.labels[holdout_rows]
         self.metrics_ = holdout_metrics(holdout_labels, holdout_probability)
         holdout_scores = np.round(holdout_probability * 100).astype(int)
-        policy = Policy.from_scores(holdout_scores)
+        holdout_as_of = dataset.as_of[holdout_rows]
+        weeks = (
+            (holdout_as_of.max() - holdout_as_of.min()) / WEEK_US
+            if holdout_as_of.min() > 0
+            else None
+        )
+        policy, self.what_if_ = fit_policy(
+            self.policy, holdout_scores, holdout_labels, dataset.features.iloc[holdout_rows], weeks
+        )
+        self.holdout_weeks_ = weeks
         self.splits_ = {
             name: SplitSummary(
                 rows=len(rows),

@@ -22,7 +22,13 @@ def model_info(model: ModelDep) -> ModelInfo:
         uri=model.uri,
         trained_at=metadata.get("trained_at"),
         metrics=metadata.get("metrics", {}),
-        thresholds=scorer.policy.to_dict(),
+        thresholds={
+            k: v
+            for k, v in scorer.policy.to_dict().items()
+            if isinstance(v, int) and not isinstance(v, bool)
+        },
+        icp_rules=[str(rule) for rule in scorer.policy.icp],
+        exclusions=[str(rule) for rule in scorer.policy.exclusions],
         splits=metadata.get("splits", {}),
         features=[
             {"name": f.name, "group": f.group, "kind": f.kind, "description": f.description}
