@@ -25,6 +25,7 @@ app = typer.Typer(
 )
 console = Console(stderr=True)
 
+DEMO_POLICY = Path(__file__).with_name("demo_policy.toml")
 DataDir = Annotated[Path, typer.Option("--data", help="Folder with leads, activities, outcomes.")]
 
 
@@ -56,6 +57,9 @@ def generate(
 
 
 ModelUriOption = Annotated[str | None, typer.Option(help="Default: LEADSCORE_MODEL_URI.")]
+PolicyOption = Annotated[
+    Path | None, typer.Option("--policy", help="Policy file (TOML): thresholds, ICP, exclusions.")
+]
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", help="Dataset config (TOML); see the README.")
 ]
@@ -69,12 +73,13 @@ def train(
         list[str] | None,
         typer.Option("--allow-leaky", help="Keep this column although the audit flags it."),
     ] = None,
+    policy: PolicyOption = None,
 ) -> None:
     """Train on an export, log the run to MLflow, register the model, promote it if it wins."""
     _quiet_libraries()
     from features.errors import LeadscoreError
     from training import TrainingSettings, train_and_register
-    from training.config import load_config
+    from training.config import load_config, load_policy
 
     try:
         dataset_config = load_config(config) if config else None
@@ -84,6 +89,7 @@ def train(
                 config=dataset_config,
                 data_dir=data,
                 allow_leaky=allow_leaky or [],
+                policy=load_policy(policy) if policy else None,
                 on_step=lambda m: status.update(m),
             )
     except LeadscoreError as error:
@@ -303,6 +309,7 @@ def demo(
     from serving.loading import load_model
     from serving.settings import Settings
     from training import TrainingSettings, train_and_register
+    from training.config import load_policy
 
     if demo_data.is_complete(out, n_leads=leads, seed=seed):
         console.print(f"Reusing the demo data in {out}")
@@ -315,7 +322,10 @@ def demo(
     except Exception:  # no champion yet, or it cannot load: train one
         with console.status("Training") as status:
             result = train_and_register(
-                TrainingSettings(), data_dir=out, on_step=lambda m: status.update(m)
+                TrainingSettings(),
+                data_dir=out,
+                policy=load_policy(DEMO_POLICY),
+                on_step=lambda m: status.update(m),
             )
         _print_training(result)
     _serve(settings.host, settings.port, banner=_curl_banner(settings.host, settings.port))

@@ -12,9 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from leadscore import demo_data
+from leadscore.cli import DEMO_POLICY
 from serving.app import create_app
 from serving.settings import Settings
 from training import TrainingResult, TrainingSettings, train_and_register
+from training.config import load_policy
 from training.data import CrmExport, load_export
 
 SMALL_LEADS = 6_000
@@ -57,7 +59,8 @@ def trained(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Trained
         mlflow_tracking_uri=f"sqlite:///{store / 'mlflow.db'}",
         mlflow_artifact_root=store / "artifacts",
     )
-    return TrainedModel(settings, train_and_register(settings), demo_dir)
+    policy = load_policy(DEMO_POLICY)
+    return TrainedModel(settings, train_and_register(settings, policy=policy), demo_dir)
 
 
 @pytest.fixture(scope="session")

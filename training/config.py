@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from features.errors import DataContractError
+from features.policy import PolicySpec
 
 ROW_ORDER = "row"  # `order = "row"`: the rows are in time order as stored
 
@@ -225,3 +226,14 @@ def _hide_password(url: str) -> str:
     credentials, host = rest.rsplit("@", 1)
     user = credentials.split(":", 1)[0]
     return f"{scheme}://{user}@{host}"
+
+
+def load_policy(path: str | Path) -> PolicySpec:
+    """Read a policy file (see `features.policy`); errors name the file."""
+    file = Path(path)
+    try:
+        return PolicySpec.from_dict(tomllib.loads(file.read_text()))
+    except FileNotFoundError:
+        raise DataContractError(f"expected a policy file, found none at {file}") from None
+    except (tomllib.TOMLDecodeError, ValueError) as error:
+        raise DataContractError(str(error), source=str(file)) from None

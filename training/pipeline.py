@@ -12,11 +12,12 @@ import pandas as pd
 
 from features import DEFAULT_FEATURES, Attribute, FeatureSet
 from features.errors import DataContractError
+from features.policy import PolicySpec
 from features.schema import ACTIVITY_TYPE, CREATED_AT, LEAD_ID, OCCURRED_AT
 from features.timestamps import micros_to_datetime, series_to_micros
 from training.audit import AuditReport, audit
 from training.columns import feature_set_for
-from training.config import DatasetConfig
+from training.config import DatasetConfig, load_policy
 from training.data import CrmExport, demo_config, load_dataset
 from training.evaluate import DriftReport, baseline_auc, drift_report
 from training.registry import Registration, log_and_register
@@ -70,6 +71,7 @@ def train_and_register(
     train_config: TrainConfig | None = None,
     feature_set: FeatureSet | None = None,
     allow_leaky: Sequence[str] = (),
+    policy: PolicySpec | None = None,
     on_step: Say = lambda _message: None,
 ) -> TrainingResult:
     """Train on a dataset config (default: the demo layout in `data_dir`) and register the model.
@@ -107,7 +109,9 @@ def train_and_register(
     )
     dataset = dataset.with_features(kept)
     on_step(f"Fitting LightGBM on {len(dataset.labels):,} labelled leads")
-    trainer = LeadScoreTrainer(train_config).fit(dataset)
+    if policy is None and settings.policy_file is not None:
+        policy = load_policy(settings.policy_file)
+    trainer = LeadScoreTrainer(train_config, policy).fit(dataset)
     on_step("Fitting the logistic-regression baseline and measuring drift")
     baseline = baseline_auc(dataset, splits)
     drift = drift_report(dataset, splits)

@@ -17,3 +17,4 @@ class TrainingSettings(BaseSettings):
     mlflow_artifact_root: Path = Path("models/mlartifacts")
     experiment_name: str = "leadscore"
     model_name: str = "lead-scoring"
+    policy_file: Path | None = None

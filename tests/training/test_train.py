@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
@@ -74,3 +75,20 @@ def test_training_refuses_too_few_won_or_lost_leads(demo_export: CrmExport) -> N
     dataset.labels[:39] = 1
     with pytest.raises(InsufficientData, match=r"expected at least 40 won and 40 lost.*got 39 won"):
         LeadScoreTrainer().fit(dataset)
+
+
+def test_demo_policy_thresholds_match_capacity_and_what_if_is_logged(
+    trained: TrainedModel,
+) -> None:
+    trainer = trained.result.trainer
+    holdout = trainer.splits_rows_["holdout"]
+    scored = trainer.scorer_.score_frame(trained.result.dataset.features.iloc[holdout], reasons=0)
+    sql_per_week = sum(s.recommendation == "SQL" for s in scored) / trainer.holdout_weeks_
+    assert abs(sql_per_week - 25) / 25 <= 0.10, sql_per_week
+    client = MlflowClient(trained.settings.mlflow_tracking_uri)
+    path = client.download_artifacts(trained.result.registration.run_id, "what_if.csv")
+    what_if = pd.read_csv(path)
+    assert list(what_if.columns) == [
+        "threshold", "leads_per_week", "expected_win_rate", "share_of_wins_captured"
+    ]  # fmt: skip
+    assert "ece" in client.get_run(trained.result.registration.run_id).data.metrics
