@@ -246,6 +246,53 @@ def _reasons_json(reasons: list) -> str:
     )  # fmt: skip
 
 
+ModelNameOption = Annotated[
+    str | None, typer.Option("--model-name", help="Registered model; default LEADSCORE_MODEL_NAME.")
+]
+
+
+@app.command()
+def promote(
+    version: Annotated[str, typer.Argument(help="The registered version to serve.")],
+    model_name: ModelNameOption = None,
+) -> None:
+    """Make VERSION the champion by hand; the one it replaces can come back with `rollback`."""
+    _quiet_libraries()
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    from training import TrainingSettings
+    from training import promote as promote_version
+
+    settings = TrainingSettings()
+    name = model_name or settings.model_name
+    try:
+        previous = promote_version(MlflowClient(settings.mlflow_tracking_uri), name, version)
+    except MlflowException as error:
+        console.print(f"[bold red]Not promoted:[/] {error.message}", highlight=False)
+        raise typer.Exit(1) from None
+    console.print(f"{name} champion: version {version} (was {previous or 'none'})")
+
+
+@app.command()
+def rollback(model_name: ModelNameOption = None) -> None:
+    """Give the champion alias back to the previous champion."""
+    _quiet_libraries()
+    from mlflow import MlflowClient
+
+    from training import TrainingSettings
+    from training import rollback as roll_back
+
+    settings = TrainingSettings()
+    name = model_name or settings.model_name
+    try:
+        replaced, restored = roll_back(MlflowClient(settings.mlflow_tracking_uri), name)
+    except LookupError as error:
+        console.print(f"[bold red]No rollback:[/] {error}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    console.print(f"{name} champion: version {restored} again (was {replaced})")
+
+
 @app.command()
 def report(
     out: Annotated[Path, typer.Option(help="Where to write the HTML page.")] = Path("report.html"),

@@ -4,17 +4,20 @@ from training.audit import AuditReport, audit
 from training.columns import feature_set_for
 from training.config import DatasetConfig, load_config
 from training.data import CrmExport, demo_config, load_dataset, load_export
+from training.gate import CHALLENGER, CHAMPION, GateRules, promote, rollback
 from training.pipeline import TrainingResult, train_and_register
-from training.registry import CHAMPION, Registration, log_and_register
+from training.registry import Registration, log_and_register
 from training.settings import TrainingSettings
 from training.train import Dataset, LeadScoreTrainer, TrainConfig, build_dataset, time_split
 
 __all__ = [
+    "CHALLENGER",
     "CHAMPION",
     "AuditReport",
     "CrmExport",
     "Dataset",
     "DatasetConfig",
+    "GateRules",
     "LeadScoreTrainer",
     "Registration",
     "TrainConfig",
@@ -28,6 +31,8 @@ __all__ = [
     "load_dataset",
     "load_export",
     "log_and_register",
+    "promote",
+    "rollback",
     "time_split",
     "train_and_register",
 ]

@@ -20,6 +20,7 @@ from training.columns import feature_set_for
 from training.config import DatasetConfig, load_policy
 from training.data import CrmExport, demo_config, load_dataset
 from training.evaluate import DriftReport, baseline_auc, drift_report
+from training.gate import HoldoutWindow
 from training.registry import Registration, log_and_register
 from training.settings import TrainingSettings
 from training.train import (
@@ -123,9 +124,25 @@ def train_and_register(
         example_lead=example_lead(export, dataset, int(splits["holdout"][-1])),
         data_location=dataset_config.location,
         model_name=dataset_config.model_name or settings.model_name,
-        extras={"audit": report, "baseline_roc_auc": baseline, "drift": drift},
+        extras={
+            "audit": report,
+            "baseline_roc_auc": baseline,
+            "drift": drift,
+            "window": _holdout_window(export, dataset, splits["holdout"]),
+        },
     )
     return TrainingResult(trainer, dataset, registration, report, baseline, drift)
+
+
+def _holdout_window(export: CrmExport, dataset: Dataset, rows: np.ndarray) -> HoldoutWindow | None:
+    if dataset.leads is None:
+        return None
+    return HoldoutWindow(
+        leads=dataset.leads.iloc[rows].reset_index(drop=True),
+        activities=export.activities,
+        as_of=dataset.as_of[rows],
+        labels=dataset.labels[rows],
+    )
 
 
 def example_lead(export: CrmExport, dataset: Dataset, row: int) -> dict[str, Any]:

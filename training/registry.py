@@ -11,14 +11,13 @@ from typing import Any
 import lightgbm as lgb
 import mlflow
 from mlflow import MlflowClient
-from mlflow.exceptions import MlflowException
 
 from features.pyfunc import SCORER_ARTIFACT, LeadScoringModel, input_example, signature
+from training.gate import CHALLENGER, current_champion, decide, promote
 from training.report import expected_calibration_error, render_report
 from training.settings import TrainingSettings
 from training.train import Dataset, LeadScoreTrainer
 
-CHAMPION = "champion"
 HOLDOUT_ARTIFACT = "holdout_predictions.csv"
 REPORT_ARTIFACT = "report.html"
 WHAT_IF_ARTIFACT = "what_if.csv"
@@ -31,7 +30,8 @@ class Registration:
     version: str
     promoted: bool
     decision: str
-    champion_version: str
+    champion_version: str | None
+    no_signal: bool = False
 
 
 def log_and_register(
@@ -44,8 +44,8 @@ def log_and_register(
     model_name: str | None = None,
     extras: dict[str, Any] | None = None,
 ) -> Registration:
-    """Log params, metrics, tables and the pyfunc model; register it; promote it if it beats
-    the current champion on holdout `roc_auc` (or there is none)."""
+    """Log params, metrics, tables and the pyfunc model; register it as the challenger; promote
+    it to champion if it passes the gate (`training.gate`)."""
     model_name = model_name or settings.model_name
     extras = extras or {}
     mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
@@ -105,10 +105,28 @@ def log_and_register(
                 registered_model_name=model_name,
             )
         version = str(info.registered_model_version)
-        promoted, decision, champion = _promote_if_better(
-            MlflowClient(), model_name, version, trainer.metrics_["roc_auc"]
+        client = MlflowClient()
+        client.set_registered_model_alias(model_name, CHALLENGER, version)
+        decision = decide(
+            client,
+            model_name,
+            version,
+            trainer.holdout_["label"].to_numpy(),
+            trainer.holdout_["probability"].to_numpy(),
+            extras.get("window"),
+            settings.gate_rules(),
         )
-        mlflow.set_tags({"promotion": "promoted" if promoted else "kept", "decision": decision})
+        if decision.promote:
+            promote(client, model_name, version)
+        mlflow.log_metrics(decision.figures)
+        mlflow.log_dict(
+            {"promoted": decision.promote, "no_signal": decision.no_signal,
+             "reason": decision.reason, **decision.figures},
+            "gate.json",
+        )  # fmt: skip
+        mlflow.set_tags(
+            {"promotion": "promoted" if decision.promote else "kept", "decision": decision.reason}
+        )
         mlflow.log_metric(
             "ece",
             expected_calibration_error(
@@ -125,7 +143,15 @@ def log_and_register(
             ),
             REPORT_ARTIFACT,
         )
-    return Registration(model_name, run.info.run_id, version, promoted, decision, champion)
+    return Registration(
+        model_name,
+        run.info.run_id,
+        version,
+        decision.promote,
+        decision.reason,
+        current_champion(client, model_name),
+        decision.no_signal,
+    )
 
 
 def _experiment_id(settings: TrainingSettings) -> str:
@@ -135,32 +161,6 @@ def _experiment_id(settings: TrainingSettings) -> str:
     root = settings.mlflow_artifact_root.resolve()
     root.mkdir(parents=True, exist_ok=True)
     return mlflow.create_experiment(settings.experiment_name, artifact_location=root.as_uri())
-
-
-def _promote_if_better(
-    client: MlflowClient, name: str, version: str, roc_auc: float
-) -> tuple[bool, str, str]:
-    try:
-        champion = client.get_model_version_by_alias(name, CHAMPION)
-    except MlflowException:
-        champion = None
-    if champion is None:
-        client.set_registered_model_alias(name, CHAMPION, version)
-        return True, f"version {version} is the first champion (roc_auc {roc_auc:.4f})", version
-    champion_auc = client.get_run(champion.run_id).data.metrics.get("roc_auc", float("-inf"))
-    if roc_auc > champion_auc:
-        client.set_registered_model_alias(name, CHAMPION, version)
-        return (
-            True,
-            f"version {version} beats champion {champion.version} on roc_auc "
-            f"({roc_auc:.4f} > {champion_auc:.4f})",
-            version,
-        )
-    return (
-        False,
-        f"champion {champion.version} stays: roc_auc {champion_auc:.4f} >= {roc_auc:.4f}",
-        str(champion.version),
-    )
 
 
 def _requirements() -> list[str]:

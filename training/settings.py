@@ -6,6 +6,8 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from training.gate import GateRules
+
 
 class TrainingSettings(BaseSettings):
     """Where data comes from and where runs and models go. No server is needed by default."""
@@ -18,3 +20,8 @@ class TrainingSettings(BaseSettings):
     experiment_name: str = "leadscore"
     model_name: str = "lead-scoring"
     policy_file: Path | None = None
+    gate_auc_tolerance: float = 0.005
+    gate_ece_margin: float = 0.01
+
+    def gate_rules(self) -> GateRules:
+        return GateRules(auc_tolerance=self.gate_auc_tolerance, ece_margin=self.gate_ece_margin)

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 from mlflow import MlflowClient
+from typer.testing import CliRunner
 
 from features import FeatureSet
 from features.errors import InsufficientData
+from leadscore.cli import app
 from tests.conftest import TrainedModel
-from training import CHAMPION, LeadScoreTrainer, TrainConfig, build_dataset, time_split
+from training import (
+    CHALLENGER,
+    CHAMPION,
+    LeadScoreTrainer,
+    TrainingSettings,
+    build_dataset,
+    time_split,
+    train_and_register,
+)
 from training.data import CrmExport
 from training.registry import log_and_register
 
@@ -48,25 +60,62 @@ def test_run_logs_metrics_params_and_tables(trained: TrainedModel) -> None:
 
 
 def test_first_model_is_champion_and_a_worse_one_does_not_take_over(
-    trained: TrainedModel, demo_export: CrmExport
+    trained: TrainedModel,
 ) -> None:
     client = MlflowClient(trained.settings.mlflow_tracking_uri)
     name = trained.settings.model_name
     champion = client.get_model_version_by_alias(name, CHAMPION)
     assert str(champion.version) == trained.result.registration.version
 
-    fit_only = FeatureSet(
+    source_only = FeatureSet(
         tuple(f for f in trained.result.dataset.feature_set if f.group == "source")
     )
-    dataset = build_dataset(demo_export, fit_only)
-    weaker = LeadScoreTrainer(TrainConfig()).fit(dataset)
-    assert weaker.metrics_["roc_auc"] < trained.result.trainer.metrics_["roc_auc"]
-    registration = log_and_register(
-        weaker, dataset, trained.settings, example_lead={"lead_id": "x"}, data_location="test"
-    )
-    assert not registration.promoted
-    assert "stays" in registration.decision
+    weaker = train_and_register(trained.settings, feature_set=source_only)
+    registration = weaker.registration
+    assert not registration.promoted and not registration.no_signal
+    assert "stays" in registration.decision and "same recent leads" in registration.decision
     assert client.get_model_version_by_alias(name, CHAMPION).version == champion.version
+    assert str(client.get_model_version_by_alias(name, CHALLENGER).version) == (
+        registration.version
+    )
+    gate = client.get_run(registration.run_id).data.metrics
+    assert gate["gate_champion_roc_auc"] > gate["gate_roc_auc"]
+
+
+def test_a_model_of_shuffled_labels_is_never_promoted(
+    demo_export: CrmExport, tmp_path: Path
+) -> None:
+    settings = TrainingSettings(
+        mlflow_tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}",
+        mlflow_artifact_root=tmp_path / "artifacts",
+    )
+    dataset = build_dataset(demo_export)
+    dataset.labels = np.random.default_rng(0).permutation(dataset.labels)
+    trainer = LeadScoreTrainer().fit(dataset)
+    registration = log_and_register(
+        trainer, dataset, settings, example_lead={"lead_id": "x"}, data_location="shuffled"
+    )
+    assert not registration.promoted and registration.no_signal
+    assert "no usable signal" in registration.decision
+    assert registration.champion_version is None
+
+
+def test_promote_and_rollback(trained: TrainedModel) -> None:
+    client = MlflowClient(trained.settings.mlflow_tracking_uri)
+    name = trained.settings.model_name
+    before = str(client.get_model_version_by_alias(name, CHAMPION).version)
+    newest = str(max(int(v.version) for v in client.search_model_versions(f"name='{name}'")))
+    assert newest != before
+    runner = CliRunner()
+    env = {"LEADSCORE_MLFLOW_TRACKING_URI": trained.settings.mlflow_tracking_uri}
+    promoted = runner.invoke(app, ["promote", newest], env=env)
+    assert promoted.exit_code == 0, promoted.output
+    assert str(client.get_model_version_by_alias(name, CHAMPION).version) == newest
+    rolled = runner.invoke(app, ["rollback"], env=env)
+    assert rolled.exit_code == 0, rolled.output
+    assert str(client.get_model_version_by_alias(name, CHAMPION).version) == before
+    again = runner.invoke(app, ["rollback"], env=env)
+    assert again.exit_code == 1 and "no" in again.output.lower()
 
 
 def test_training_refuses_too_few_won_or_lost_leads(demo_export: CrmExport) -> None:
