@@ -99,6 +99,39 @@ def train(
 
 
 @app.command()
+def retrain(
+    data: DataDir = Path("data/demo"),
+    config: ConfigOption = None,
+    policy: PolicyOption = None,
+) -> None:
+    """Retrain for cron: build, train, gate, promote or not. Exit 0 promoted, 3 champion kept,
+    1 on error. Running it again on the same data changes nothing."""
+    _quiet_libraries()
+    from features.errors import LeadscoreError
+    from training import TrainingSettings
+    from training.config import load_config, load_policy
+    from training.pipeline import retrain as run_retrain
+
+    try:
+        with console.status("Retraining") as status:
+            outcome = run_retrain(
+                TrainingSettings(),
+                config=load_config(config) if config else None,
+                data_dir=data,
+                policy=load_policy(policy) if policy else None,
+                on_step=lambda m: status.update(m),
+            )
+    except LeadscoreError as error:
+        console.print(f"[bold red]Retraining failed.[/] {error}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    if outcome.result is not None:
+        _print_training(outcome.result)
+    verdict = "PROMOTED" if outcome.exit_code == 0 else "CHAMPION KEPT"
+    console.print(f"{verdict}: {outcome.message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(outcome.exit_code)
+
+
+@app.command()
 def validate(
     config: Annotated[Path, typer.Option("--config", help="Dataset config (TOML).")],
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -21,7 +22,7 @@ from training.config import DatasetConfig, load_policy
 from training.data import CrmExport, demo_config, load_dataset
 from training.evaluate import DriftReport, baseline_auc, drift_report
 from training.gate import HoldoutWindow
-from training.registry import Registration, log_and_register
+from training.registry import Registration, find_version_by_fingerprint, log_and_register
 from training.settings import TrainingSettings
 from training.train import (
     Dataset,
@@ -73,6 +74,7 @@ def train_and_register(
     feature_set: FeatureSet | None = None,
     allow_leaky: Sequence[str] = (),
     policy: PolicySpec | None = None,
+    export: CrmExport | None = None,
     on_step: Say = lambda _message: None,
 ) -> TrainingResult:
     """Train on a dataset config (default: the demo layout in `data_dir`) and register the model.
@@ -81,9 +83,12 @@ def train_and_register(
     and compares the booster with a logistic-regression baseline on the same split.
     """
     dataset_config = config or demo_config(data_dir or settings.data_dir)
+    if policy is None and settings.policy_file is not None:
+        policy = load_policy(settings.policy_file)
     train_config = train_config or train_config_from(dataset_config)
-    on_step(f"Reading and checking {dataset_config.location}")
-    export = load_dataset(dataset_config)
+    if export is None:
+        on_step(f"Reading and checking {dataset_config.location}")
+        export = load_dataset(dataset_config)
     if feature_set is None:
         feature_set = DEFAULT_FEATURES if config is None else feature_set_for(config, export)
     on_step("Building point-in-time features and labels")
@@ -110,8 +115,6 @@ def train_and_register(
     )
     dataset = dataset.with_features(kept)
     on_step(f"Fitting LightGBM on {len(dataset.labels):,} labelled leads")
-    if policy is None and settings.policy_file is not None:
-        policy = load_policy(settings.policy_file)
     trainer = LeadScoreTrainer(train_config, policy).fit(dataset)
     on_step("Fitting the logistic-regression baseline and measuring drift")
     baseline = baseline_auc(dataset, splits)
@@ -129,9 +132,70 @@ def train_and_register(
             "baseline_roc_auc": baseline,
             "drift": drift,
             "window": _holdout_window(export, dataset, splits["holdout"]),
+            "fingerprint": fingerprint(export, dataset_config, policy),
         },
     )
     return TrainingResult(trainer, dataset, registration, report, baseline, drift)
+
+
+PROMOTED, KEPT = 0, 3
+
+
+@dataclass(frozen=True)
+class RetrainOutcome:
+    """What a scheduled retraining did: exit code 0 when it promoted, 3 when the champion stays."""
+
+    exit_code: int
+    message: str
+    version: str | None
+    result: TrainingResult | None = None
+
+
+def retrain(
+    settings: TrainingSettings,
+    *,
+    config: DatasetConfig | None = None,
+    data_dir: Path | None = None,
+    policy: PolicySpec | None = None,
+    on_step: Say = lambda _message: None,
+) -> RetrainOutcome:
+    """Build, train, gate and promote or not; a second run on the same data changes nothing."""
+    dataset_config = config or demo_config(data_dir or settings.data_dir)
+    if policy is None and settings.policy_file is not None:
+        policy = load_policy(settings.policy_file)
+    on_step(f"Reading and checking {dataset_config.location}")
+    export = load_dataset(dataset_config)
+    print_ = fingerprint(export, dataset_config, policy)
+    name = dataset_config.model_name or settings.model_name
+    existing = find_version_by_fingerprint(settings, name, print_)
+    if existing is not None:
+        version, is_champion = existing
+        role = "the champion" if is_champion else "not the champion"
+        return RetrainOutcome(
+            KEPT,
+            f"already trained on exactly this data and policy as version {version} ({role}); "
+            "nothing to do",
+            version,
+        )
+    result = train_and_register(
+        settings, config=config, data_dir=data_dir, policy=policy, export=export, on_step=on_step
+    )
+    registration = result.registration
+    code = PROMOTED if registration.promoted else KEPT
+    return RetrainOutcome(code, registration.decision, registration.version, result)
+
+
+def fingerprint(export: CrmExport, config: DatasetConfig, policy: PolicySpec | None) -> str:
+    """A digest of the data, the dataset config and the policy: same digest, same model."""
+    digest = hashlib.sha256()
+    for frame in (export.leads, export.activities, export.outcomes):
+        if frame is not None:
+            digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    if export.labels is not None:
+        digest.update(export.labels.tobytes())
+    digest.update(repr((config.leads, config.outcome, config.activities, config.training,
+                        config.model, config.audit, policy)).encode())  # fmt: skip
+    return digest.hexdigest()[:32]
 
 
 def _holdout_window(export: CrmExport, dataset: Dataset, rows: np.ndarray) -> HoldoutWindow | None:

@@ -11,6 +11,7 @@ from typing import Any
 import lightgbm as lgb
 import mlflow
 from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
 
 from features.pyfunc import SCORER_ARTIFACT, LeadScoringModel, input_example, signature
 from training.gate import CHALLENGER, current_champion, decide, promote
@@ -21,6 +22,7 @@ from training.train import Dataset, LeadScoreTrainer
 HOLDOUT_ARTIFACT = "holdout_predictions.csv"
 REPORT_ARTIFACT = "report.html"
 WHAT_IF_ARTIFACT = "what_if.csv"
+FINGERPRINT_TAG = "data_fingerprint"
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,10 @@ def log_and_register(
             extras.get("window"),
             settings.gate_rules(),
         )
+        if "fingerprint" in extras:
+            client.set_model_version_tag(
+                model_name, version, FINGERPRINT_TAG, extras["fingerprint"]
+            )
         if decision.promote:
             promote(client, model_name, version)
         mlflow.log_metrics(decision.figures)
@@ -152,6 +158,24 @@ def log_and_register(
         current_champion(client, model_name),
         decision.no_signal,
     )
+
+
+def find_version_by_fingerprint(
+    settings: TrainingSettings, name: str, fingerprint: str
+) -> tuple[str, bool] | None:
+    """A version already trained on this very data, and whether it is the champion."""
+    mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
+    client = MlflowClient()
+    try:
+        versions = client.search_model_versions(
+            f"name = '{name}' and tags.{FINGERPRINT_TAG} = '{fingerprint}'"
+        )
+    except MlflowException:
+        return None
+    if not versions:
+        return None
+    version = str(max(int(v.version) for v in versions))
+    return version, current_champion(client, name) == version
 
 
 def _experiment_id(settings: TrainingSettings) -> str:

@@ -33,16 +33,18 @@ def _settings(tmp_path: Path) -> TrainingSettings:
 
 
 def _flat_export(tmp_path: Path, rows: int = 800, seed: int = 0) -> Path:
-    """A one-table export with a label and no timestamps, with real signal in `score_hint`."""
+    """A one-table export with a label and no timestamps; three columns share the signal."""
     rng = np.random.default_rng(seed)
-    hint = rng.normal(size=rows)
+    signals = rng.normal(size=(rows, 3))
     frame = pd.DataFrame(
         {
             "id": [f"c{i}" for i in range(rows)],
             "segment": rng.choice(["smb", "mid", "ent"], rows),
-            "score_hint": hint.round(3),
+            "fit_a": signals[:, 0].round(3),
+            "fit_b": signals[:, 1].round(3),
+            "fit_c": signals[:, 2].round(3),
             "visits": rng.poisson(3, rows),
-            "converted": np.where(hint + rng.normal(size=rows) > 1.0, "yes", "no"),
+            "converted": np.where(signals.sum(axis=1) + rng.normal(size=rows) > 1.5, "yes", "no"),
         }
     )
     frame.to_csv(tmp_path / "flat.csv", index=False)
@@ -142,3 +144,32 @@ def test_allow_leaky_keeps_a_flagged_column(tmp_path: Path, trained: TrainedMode
     result = train_and_register(_settings(tmp_path), config=config, allow_leaky=["sales_status"])
     assert "sales_status" in result.trainer.scorer_.feature_set.names
     assert "sales_status" not in result.audit.excluded
+
+
+def test_retrain_exit_codes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = _flat_export(tmp_path, rows=1500)
+    monkeypatch.setenv("LEADSCORE_MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    monkeypatch.setenv("LEADSCORE_MLFLOW_ARTIFACT_ROOT", str(tmp_path / "artifacts"))
+    first = runner.invoke(app, ["retrain", "--config", str(config)])
+    assert first.exit_code == 0, first.output  # promoted: the first champion
+    assert "PROMOTED" in first.output
+
+    again = runner.invoke(app, ["retrain", "--config", str(config)])
+    assert again.exit_code == 3, again.output  # idempotent: nothing new, the champion stays
+    assert "already trained on exactly this data" in " ".join(again.output.split())
+    client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    assert len(client.search_model_versions("name = 'lead-scoring'")) == 1
+
+    weaker = _write(
+        tmp_path / "weaker.toml",
+        config.read_text().replace('id = "id"', 'id = "id"\nexclude = ["fit_a", "fit_b"]'),
+    )
+    kept = runner.invoke(app, ["retrain", "--config", str(weaker)])
+    assert kept.exit_code == 3, kept.output  # trained, but the gate keeps the champion
+    assert "CHAMPION KEPT" in kept.output
+
+    broken = _write(
+        tmp_path / "broken.toml", '[leads]\npath = "missing.csv"\n[outcome]\nlabel = "y"\n'
+    )
+    failed = runner.invoke(app, ["retrain", "--config", str(broken)])
+    assert failed.exit_code == 1
