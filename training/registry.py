@@ -15,7 +15,7 @@ from mlflow.exceptions import MlflowException
 
 from features.pyfunc import SCORER_ARTIFACT, LeadScoringModel, input_example, signature
 from training.gate import CHALLENGER, current_champion, decide, promote
-from training.report import expected_calibration_error, render_report
+from training.report import expected_calibration_error, reliability_png, render_report
 from training.settings import TrainingSettings
 from training.train import Dataset, LeadScoreTrainer
 
@@ -23,6 +23,7 @@ HOLDOUT_ARTIFACT = "holdout_predictions.csv"
 REPORT_ARTIFACT = "report.html"
 WHAT_IF_ARTIFACT = "what_if.csv"
 FINGERPRINT_TAG = "data_fingerprint"
+RELIABILITY_ARTIFACT = "reliability.png"
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,13 @@ def log_and_register(
         mlflow.log_text(trainer.holdout_.to_csv(index=False), HOLDOUT_ARTIFACT)
         mlflow.log_text(trainer.what_if_.to_csv(index=False), WHAT_IF_ARTIFACT)
         with tempfile.TemporaryDirectory() as scratch:
+            plot = Path(scratch) / RELIABILITY_ARTIFACT
+            plot.write_bytes(
+                reliability_png(
+                    trainer.holdout_["label"].to_numpy(), trainer.holdout_["probability"].to_numpy()
+                )
+            )
+            mlflow.log_artifact(str(plot))
             scorer_dir = scorer.save(Path(scratch) / SCORER_ARTIFACT)
             info = mlflow.pyfunc.log_model(
                 name="model",

@@ -221,7 +221,12 @@ def _lift_section(labels: np.ndarray, probabilities: np.ndarray) -> str:
     )
 
 
-def _calibration_section(labels: np.ndarray, probabilities: np.ndarray) -> str:
+def reliability_png(labels: np.ndarray, probabilities: np.ndarray) -> bytes:
+    """The reliability plot as PNG bytes: predicted against actual win rate in ten groups."""
+    return _png(_reliability_figure(labels, probabilities))
+
+
+def _reliability_figure(labels: np.ndarray, probabilities: np.ndarray) -> plt.Figure:
     order = np.argsort(probabilities, kind="stable")
     bins = [b for b in np.array_split(order, 10) if len(b)]
     predicted = [probabilities[b].mean() for b in bins]
@@ -231,6 +236,11 @@ def _calibration_section(labels: np.ndarray, probabilities: np.ndarray) -> str:
     axis.plot(predicted, actual, marker="o", color=ACCENT)
     axis.set_xlabel("predicted chance of winning")
     axis.set_ylabel("actual share won")
+    return figure
+
+
+def _calibration_section(labels: np.ndarray, probabilities: np.ndarray) -> str:
+    figure = _reliability_figure(labels, probabilities)
     ece = expected_calibration_error(labels, probabilities)
     return _section(
         "Are the scores honest?",
@@ -300,11 +310,15 @@ def _model_card(
     )
 
 
-def _image(figure: plt.Figure) -> str:
+def _png(figure: plt.Figure) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
     plt.close(figure)
-    encoded = base64.b64encode(buffer.getvalue()).decode()
+    return buffer.getvalue()
+
+
+def _image(figure: plt.Figure) -> str:
+    encoded = base64.b64encode(_png(figure)).decode()
     return f'<img alt="chart" src="data:image/png;base64,{encoded}">'
 
 
