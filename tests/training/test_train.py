@@ -144,3 +144,31 @@ def test_demo_policy_thresholds_match_capacity_and_what_if_is_logged(
     assert 0 <= run.data.metrics["ece"] <= 0.05
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
     assert {"reliability.png", "what_if.csv", "gate.json"} <= artifacts
+
+
+@pytest.mark.integration
+def test_the_default_demo_champion_is_good_calibrated_and_near_the_oracle(
+    tmp_path: Path,
+) -> None:
+    from sklearn.metrics import roc_auc_score
+
+    from leadscore import demo_data
+    from leadscore.cli import DEMO_POLICY
+    from training.config import load_policy
+
+    demo_data.write(demo_data.generate(), tmp_path / "demo", seed=demo_data.DEFAULT_SEED)
+    settings = TrainingSettings(
+        data_dir=tmp_path / "demo",
+        mlflow_tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}",
+        mlflow_artifact_root=tmp_path / "artifacts",
+    )
+    result = train_and_register(settings, policy=load_policy(DEMO_POLICY))
+    metrics = (
+        MlflowClient(settings.mlflow_tracking_uri).get_run(result.registration.run_id).data.metrics
+    )
+    assert metrics["roc_auc"] >= 0.75
+    assert metrics["ece"] <= 0.03
+    holdout = result.trainer.holdout_
+    truth = pd.read_parquet(tmp_path / "demo" / "truth.parquet").set_index("lead_id")
+    oracle = roc_auc_score(holdout["label"], truth.loc[holdout["lead_id"], "true_probability"])
+    assert oracle - metrics["roc_auc"] <= 0.03
