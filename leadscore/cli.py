@@ -74,6 +74,9 @@ def train(
         typer.Option("--allow-leaky", help="Keep this column although the audit flags it."),
     ] = None,
     policy: PolicyOption = None,
+    tune: Annotated[
+        int, typer.Option("--tune", help="Optuna trials on the validation slice (0: none).")
+    ] = 0,
 ) -> None:
     """Train on an export, log the run to MLflow, register the model, promote it if it wins."""
     _quiet_libraries()
@@ -90,6 +93,7 @@ def train(
                 data_dir=data,
                 allow_leaky=allow_leaky or [],
                 policy=load_policy(policy) if policy else None,
+                tune_trials=tune,
                 on_step=lambda m: status.update(m),
             )
     except LeadscoreError as error:

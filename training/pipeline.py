@@ -32,6 +32,7 @@ from training.train import (
     check_minimum,
     make_splits,
 )
+from training.tune import Trial, tune
 
 Say = Callable[[str], None]
 _TRAINING_KEYS = {"snapshot_days": "snapshot_delay_days", "horizon_days": "horizon_days"}
@@ -75,6 +76,7 @@ def train_and_register(
     allow_leaky: Sequence[str] = (),
     policy: PolicySpec | None = None,
     export: CrmExport | None = None,
+    tune_trials: int = 0,
     on_step: Say = lambda _message: None,
 ) -> TrainingResult:
     """Train on a dataset config (default: the demo layout in `data_dir`) and register the model.
@@ -114,6 +116,17 @@ def train_and_register(
         )
     )
     dataset = dataset.with_features(kept)
+    trials: list[Trial] = []
+    if tune_trials > 0:
+        train_config, trials = tune(
+            dataset,
+            train_config,
+            tune_trials,
+            on_trial=lambda t: on_step(
+                f"Tuning: trial {t.number + 1}/{tune_trials}, validation AUC "
+                f"{t.validation_roc_auc:.4f}"
+            ),
+        )
     on_step(f"Fitting LightGBM on {len(dataset.labels):,} labelled leads")
     trainer = LeadScoreTrainer(train_config, policy).fit(dataset)
     on_step("Fitting the logistic-regression baseline and measuring drift")
@@ -133,6 +146,7 @@ def train_and_register(
             "drift": drift,
             "window": _holdout_window(export, dataset, splits["holdout"]),
             "fingerprint": fingerprint(export, dataset_config, policy),
+            "trials": trials,
         },
     )
     return TrainingResult(trainer, dataset, registration, report, baseline, drift)

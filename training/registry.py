@@ -76,6 +76,17 @@ def log_and_register(
                 }
             )
         mlflow.log_metrics(trainer.metrics_)
+        for trial in extras.get("trials", []):
+            with mlflow.start_run(
+                experiment_id=experiment_id, run_name=f"trial-{trial.number}", nested=True
+            ):
+                mlflow.log_params(trial.params)
+                mlflow.log_metrics(
+                    {"validation_roc_auc": trial.validation_roc_auc,
+                     "best_iteration": trial.best_iteration}
+                )  # fmt: skip
+        if extras.get("trials"):
+            mlflow.log_param("tuning_trials", len(extras["trials"]))
         mlflow.log_param("split", trainer.scorer_.metadata["split"])
         if "baseline_roc_auc" in extras:
             mlflow.log_metric("baseline_roc_auc", extras["baseline_roc_auc"])

@@ -219,6 +219,35 @@ def check_minimum(labels: np.ndarray, minimum: int) -> None:
         )
 
 
+def fit_booster(
+    config: TrainConfig, dataset: Dataset, splits: dict[str, np.ndarray]
+) -> tuple[lgb.Booster, FeatureEncoder, np.ndarray]:
+    """LightGBM on the train rows, stopped early on the validation rows; the holdout is untouched.
+
+    Returns the booster, the category encoder learnt on the train rows, and every row encoded.
+    """
+    encoder = FeatureEncoder(dataset.feature_set).fit(dataset.features.iloc[splits["train"]])
+    matrix = encoder.transform(dataset.features)
+    train_set = lgb.Dataset(
+        matrix[splits["train"]],
+        label=dataset.labels[splits["train"]],
+        feature_name=dataset.feature_set.names,
+        categorical_feature=encoder.categorical_indices,
+        free_raw_data=False,
+    )
+    valid_set = train_set.create_valid(
+        matrix[splits["validation"]], label=dataset.labels[splits["validation"]]
+    )
+    booster = lgb.train(
+        config.lightgbm_params(),
+        train_set,
+        num_boost_round=config.max_rounds,
+        valid_sets=[valid_set],
+        callbacks=[lgb.early_stopping(config.early_stopping_rounds, verbose=False)],
+    )
+    return booster, encoder, matrix
+
+
 class LeadScoreTrainer:
     """Fits a `LeadScorer`; after `fit`, the learned state and its evaluation end in `_`."""
 
@@ -237,25 +266,7 @@ class LeadScoreTrainer:
                     f"expected won and lost leads in the {name} split, got {len(labels)} rows "
                     f"with {int(labels.sum())} won; supply more history"
                 )
-        encoder = FeatureEncoder(dataset.feature_set).fit(dataset.features.iloc[splits["train"]])
-        matrix = encoder.transform(dataset.features)
-        train_set = lgb.Dataset(
-            matrix[splits["train"]],
-            label=dataset.labels[splits["train"]],
-            feature_name=dataset.feature_set.names,
-            categorical_feature=encoder.categorical_indices,
-            free_raw_data=False,
-        )
-        valid_set = train_set.create_valid(
-            matrix[splits["validation"]], label=dataset.labels[splits["validation"]]
-        )
-        booster = lgb.train(
-            config.lightgbm_params(),
-            train_set,
-            num_boost_round=config.max_rounds,
-            valid_sets=[valid_set],
-            callbacks=[lgb.early_stopping(config.early_stopping_rounds, verbose=False)],
-        )
+        booster, encoder, matrix = fit_booster(config, dataset, splits)
         booster.free_dataset()
         # The calibrator learns on rows the booster never trained on.
         validation_margin = booster.predict(matrix[splits["validation"]], raw_score=True)

@@ -172,3 +172,24 @@ def test_the_default_demo_champion_is_good_calibrated_and_near_the_oracle(
     truth = pd.read_parquet(tmp_path / "demo" / "truth.parquet").set_index("lead_id")
     oracle = roc_auc_score(holdout["label"], truth.loc[holdout["lead_id"], "true_probability"])
     assert oracle - metrics["roc_auc"] <= 0.03
+
+
+def test_tuning_logs_each_trial_as_a_nested_run(trained: TrainedModel, tmp_path: Path) -> None:
+    settings = TrainingSettings(
+        data_dir=trained.data_dir,
+        mlflow_tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}",
+        mlflow_artifact_root=tmp_path / "artifacts",
+    )
+    result = train_and_register(settings, tune_trials=3)
+    client = MlflowClient(settings.mlflow_tracking_uri)
+    parent = client.get_run(result.registration.run_id)
+    children = client.search_runs(
+        [parent.info.experiment_id],
+        filter_string=f"tags.mlflow.parentRunId = '{parent.info.run_id}'",
+    )
+    assert len(children) == 3
+    assert all("validation_roc_auc" in child.data.metrics for child in children)
+    best = max(children, key=lambda child: child.data.metrics["validation_roc_auc"])
+    assert parent.data.params["num_leaves"] == best.data.params["num_leaves"]
+    assert parent.data.params["tuning_trials"] == "3"
+    assert "roc_auc" in parent.data.metrics  # the winner, retrained and evaluated on the holdout
