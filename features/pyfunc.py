@@ -52,6 +52,8 @@ _OUTPUT_COLUMNS = {
     "recommendation": "string",
     "recommendation_reason": "string",
     "reasons": "string",
+    "state": "string",
+    "state_reason": "string",
 }
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import lightgbm as lgb
 import numpy as np
@@ -53,15 +53,24 @@ class Reason:
     contribution: float
 
 
+State = Literal["scored", "insufficient_data"]
+INSUFFICIENT_DATA_REASON = (
+    "Too few won and lost leads to learn a score yet: the recommendation follows the agreed ICP "
+    "rules and exclusions only. Retrain once there are at least 40 of each."
+)
+
+
 @dataclass(frozen=True)
 class ScoredLead:
     lead_id: str | None
-    probability: float
-    score: int
-    grade: Grade
+    probability: float | None
+    score: int | None
+    grade: Grade | None
     recommendation: Recommendation
     recommendation_reason: str
     reasons: list[Reason]
+    state: State = "scored"
+    state_reason: str | None = None
 
 
 class LeadScorer:
@@ -71,8 +80,8 @@ class LeadScorer:
         self,
         feature_set: FeatureSet,
         encoder: FeatureEncoder,
-        booster: lgb.Booster,
-        calibrator: Calibrator,
+        booster: lgb.Booster | None,
+        calibrator: Calibrator | None,
         policy: Policy,
         metadata: Mapping[str, Any] | None = None,
     ) -> None:
@@ -85,7 +94,23 @@ class LeadScorer:
         self.online = OnlineFeatures(feature_set)
         self._descriptions = [feature.description for feature in feature_set]
         # LightGBM's TreeSHAP does not support linear trees; path attribution does.
-        self._path_explainer = PathExplainer(booster) if has_linear_trees(booster) else None
+        self._path_explainer = (
+            PathExplainer(booster) if booster is not None and has_linear_trees(booster) else None
+        )
+
+    @classmethod
+    def rules_only(
+        cls, feature_set: FeatureSet, policy: Policy, metadata: Mapping[str, Any]
+    ) -> LeadScorer:
+        """A scorer for the cold start: no score, recommendations from the policy's rules."""
+        encoder = FeatureEncoder(feature_set)
+        encoder.vocabularies_ = {}
+        encoder._build_lookups()
+        return cls(feature_set, encoder, None, None, policy, metadata)
+
+    @property
+    def state(self) -> State:
+        return "insufficient_data" if self.booster is None else "scored"
 
     def probability(self, matrix: np.ndarray) -> np.ndarray:
         """Calibrated win probability for each row of an encoded matrix."""
@@ -109,16 +134,34 @@ class LeadScorer:
         values = [
             self.online.compute(lead, moment) for lead, moment in zip(leads, moments, strict=True)
         ]
-        matrix = np.array([self.encoder.transform_one(v) for v in values], dtype=np.float64)
-        matrix = matrix.reshape(len(values), len(self.feature_set))
         lead_ids = [_lead_id(lead) for lead in leads]
+        if self.booster is None:
+            return self._rules_only(lead_ids, values)
+        matrix = np.array([self.encoder.transform_one(v) for v in values], dtype=np.float64)
         return self._score(lead_ids, matrix, values, reasons)
 
     def score_frame(self, features: pd.DataFrame, *, reasons: int = 5) -> list[ScoredLead]:
         """Score leads whose features the batch engine already built (indexed by lead_id)."""
-        matrix = self.encoder.transform(features)
         records = features.astype(object).where(features.notna(), None).to_dict("records")
-        return self._score([str(i) for i in features.index], matrix, records, reasons)
+        lead_ids = [str(i) for i in features.index]
+        if self.booster is None:
+            return self._rules_only(lead_ids, records)
+        return self._score(lead_ids, self.encoder.transform(features), records, reasons)
+
+    def _rules_only(
+        self, lead_ids: list[str | None], values: list[Mapping[str, FeatureValue]]
+    ) -> list[ScoredLead]:
+        results = []
+        for lead_id, lead_values in zip(lead_ids, values, strict=True):
+            recommendation, why = self.policy.recommend(None, lead_values)
+            results.append(
+                ScoredLead(
+                    lead_id=lead_id, probability=None, score=None, grade=None,
+                    recommendation=recommendation, recommendation_reason=why, reasons=[],
+                    state="insufficient_data", state_reason=INSUFFICIENT_DATA_REASON,
+                )
+            )  # fmt: skip
+        return results
 
     def _score(
         self,
@@ -165,12 +208,13 @@ class LeadScorer:
         """Write the scorer as two files: the booster as text and everything else as JSON."""
         path = Path(directory)
         path.mkdir(parents=True, exist_ok=True)
-        self.booster.save_model(str(path / _BOOSTER_FILE))
+        if self.booster is not None:
+            self.booster.save_model(str(path / _BOOSTER_FILE))
         document = {
             "format": ARTIFACT_FORMAT,
             "feature_set": self.feature_set.to_dict(),
             "encoder": self.encoder.to_dict(),
-            "calibrator": {"slope": self.calibrator.slope, "intercept": self.calibrator.intercept},
+            "calibrator": asdict(self.calibrator) if self.calibrator else None,
             "policy": self.policy.to_dict(),
             "metadata": self.metadata,
         }
@@ -182,7 +226,11 @@ class LeadScorer:
         path = Path(directory)
         try:
             document = json.loads((path / _SCORER_FILE).read_text())
-            booster = lgb.Booster(model_file=str(path / _BOOSTER_FILE))
+            booster = (
+                None
+                if document.get("calibrator") is None  # a rules-only model has no booster
+                else lgb.Booster(model_file=str(path / _BOOSTER_FILE))
+            )
         except (OSError, ValueError, lgb.basic.LightGBMError) as error:
             raise ModelArtifactError(
                 f"expected a leadscore model in {path}, could not read it ({error}); "
@@ -198,7 +246,7 @@ class LeadScorer:
             feature_set=feature_set,
             encoder=FeatureEncoder.from_dict(feature_set, document["encoder"]),
             booster=booster,
-            calibrator=Calibrator(**document["calibrator"]),
+            calibrator=Calibrator(**document["calibrator"]) if document["calibrator"] else None,
             policy=Policy.from_dict(document["policy"]),
             metadata=document["metadata"],
         )

@@ -77,6 +77,10 @@ def train(
     tune: Annotated[
         int, typer.Option("--tune", help="Optuna trials on the validation slice (0: none).")
     ] = 0,
+    rules_only: Annotated[
+        bool,
+        typer.Option("--rules-only", help="Too little history: recommend from the policy alone."),
+    ] = False,
 ) -> None:
     """Train on an export, log the run to MLflow, register the model, promote it if it wins."""
     _quiet_libraries()
@@ -84,6 +88,9 @@ def train(
     from training import TrainingSettings, train_and_register
     from training.config import load_config, load_policy
 
+    if rules_only:
+        _train_rules_only(config, data, policy)
+        return
     try:
         dataset_config = load_config(config) if config else None
         with console.status("Training") as status:
@@ -100,6 +107,32 @@ def train(
         console.print(f"[bold red]Training stopped.[/] {error}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     _print_training(result)
+
+
+def _train_rules_only(config: Path | None, data: Path, policy: Path | None) -> None:
+    from features.errors import LeadscoreError
+    from training import TrainingSettings
+    from training.config import load_config, load_policy
+    from training.pipeline import train_rules_only
+
+    try:
+        with console.status("Registering a rules-only model") as status:
+            registration = train_rules_only(
+                TrainingSettings(),
+                config=load_config(config) if config else None,
+                data_dir=data,
+                policy=load_policy(policy) if policy else None,
+                on_step=lambda m: status.update(m),
+            )
+    except LeadscoreError as error:
+        console.print(f"[bold red]Not registered.[/] {error}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    console.print(
+        f"Registered rules-only {registration.model_name} version {registration.version}: "
+        f"{registration.decision}.",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @app.command()

@@ -82,12 +82,18 @@ class ModelRef(BaseModel):
 
 class Score(BaseModel):
     lead_id: str | None = Field(examples=["L-1001"])
-    score: int = Field(ge=0, le=100, description="Calibrated probability x 100, rounded.")
-    probability: float = Field(ge=0, le=1, description="Calibrated chance of winning.")
-    grade: Literal["A", "B", "C", "D"]
+    score: int | None = Field(
+        ge=0, le=100, description="Calibrated probability x 100, rounded; null without a model."
+    )
+    probability: float | None = Field(ge=0, le=1, description="Calibrated chance of winning.")
+    grade: Literal["A", "B", "C", "D"] | None
     recommendation: Literal["SQL", "MQL", "disqualified"]
     recommendation_reason: str = Field(examples=["Score 52 >= SQL threshold 35"])
     reasons: list[Reason]
+    state: Literal["scored", "insufficient_data"] = Field(
+        description="insufficient_data: a rules-only model, too little history to score yet."
+    )
+    state_reason: str | None = None
     model: ModelRef
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from features import DEFAULT_FEATURES, Attribute, FeatureSet
+from features import DEFAULT_FEATURES, Attribute, FeatureSet, LeadScorer, Policy
 from features.errors import DataContractError
 from features.policy import PolicySpec
 from features.schema import ACTIVITY_TYPE, CREATED_AT, LEAD_ID, OCCURRED_AT
@@ -22,7 +23,12 @@ from training.config import DatasetConfig, load_policy
 from training.data import CrmExport, demo_config, load_dataset
 from training.evaluate import DriftReport, baseline_auc, drift_report
 from training.gate import HoldoutWindow
-from training.registry import Registration, find_version_by_fingerprint, log_and_register
+from training.registry import (
+    Registration,
+    find_version_by_fingerprint,
+    log_and_register,
+    log_rules_only,
+)
 from training.settings import TrainingSettings
 from training.train import (
     Dataset,
@@ -150,6 +156,57 @@ def train_and_register(
         },
     )
     return TrainingResult(trainer, dataset, registration, report, baseline, drift)
+
+
+def train_rules_only(
+    settings: TrainingSettings,
+    *,
+    config: DatasetConfig | None = None,
+    data_dir: Path | None = None,
+    policy: PolicySpec | None = None,
+    on_step: Say = lambda _message: None,
+) -> Registration:
+    """The cold start: register a model that recommends from the policy's rules alone."""
+    if policy is None and settings.policy_file is not None:
+        policy = load_policy(settings.policy_file)
+    if policy is None or not (policy.icp or policy.exclusions):
+        raise DataContractError(
+            "expected a policy file with ICP rules or exclusions for a rules-only model, got "
+            "none; pass --policy FILE"
+        )
+    dataset_config = config or demo_config(data_dir or settings.data_dir)
+    on_step(f"Reading and checking {dataset_config.location}")
+    export = load_dataset(dataset_config)
+    feature_set = DEFAULT_FEATURES if config is None else feature_set_for(config, export)
+    missing = {r.feature for r in (*policy.icp, *policy.exclusions)} - set(feature_set.names)
+    if missing:
+        raise DataContractError(
+            f"expected the policy's rules to name features among {feature_set.names}, got "
+            f"{sorted(missing)}",
+            source=str(settings.policy_file or "the policy"),
+        )
+    labels = export.labels
+    if labels is None and export.outcomes is not None:
+        labels = (export.outcomes["status"] == "won").to_numpy()
+    won = int(np.sum(labels)) if labels is not None else 0
+    lost = (len(labels) - won) if labels is not None else 0
+    rules = Policy(
+        sql_threshold=0, mql_threshold=0, grade_a=0, grade_b=0, grade_c=0,
+        icp=policy.icp, exclusions=policy.exclusions, rules_only=True,
+    )  # fmt: skip
+    scorer = LeadScorer.rules_only(
+        feature_set,
+        rules,
+        {"trained_at": datetime.now(UTC).isoformat(), "won": won, "lost": lost, "metrics": {}},
+    )
+    on_step("Registering the rules-only model in MLflow")
+    return log_rules_only(
+        scorer,
+        settings,
+        model_name=dataset_config.model_name or settings.model_name,
+        data_location=dataset_config.location,
+        example_lead={LEAD_ID: str(export.leads[LEAD_ID].iloc[0])},
+    )
 
 
 PROMOTED, KEPT = 0, 3

@@ -13,6 +13,7 @@ import mlflow
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
+from features import LeadScorer
 from features.pyfunc import SCORER_ARTIFACT, LeadScoringModel, input_example, signature
 from training.gate import CHALLENGER, current_champion, decide, promote
 from training.report import expected_calibration_error, reliability_png, render_report
@@ -177,6 +178,63 @@ def log_and_register(
         current_champion(client, model_name),
         decision.no_signal,
     )
+
+
+RULES_ONLY_TAG = "rules_only"
+
+
+def log_rules_only(
+    scorer: LeadScorer,
+    settings: TrainingSettings,
+    *,
+    model_name: str,
+    data_location: str,
+    example_lead: dict[str, Any],
+) -> Registration:
+    """Register a rules-only model; it serves only while no scoring model has been promoted."""
+    mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
+    experiment_id = _experiment_id(settings)
+    with mlflow.start_run(experiment_id=experiment_id) as run:
+        mlflow.log_params(
+            {"data_location": data_location, RULES_ONLY_TAG: True,
+             "won": scorer.metadata["won"], "lost": scorer.metadata["lost"]}
+        )  # fmt: skip
+        mlflow.set_tag(RULES_ONLY_TAG, "true")
+        mlflow.log_dict(scorer.policy.to_dict(), "policy.json")
+        with tempfile.TemporaryDirectory() as scratch:
+            scorer_dir = scorer.save(Path(scratch) / SCORER_ARTIFACT)
+            info = mlflow.pyfunc.log_model(
+                name="model",
+                python_model=LeadScoringModel(),
+                artifacts={SCORER_ARTIFACT: str(scorer_dir)},
+                signature=signature(scorer.feature_set),
+                input_example=input_example(scorer.feature_set, example_lead),
+                pip_requirements=_requirements(),
+                registered_model_name=model_name,
+            )
+        version = str(info.registered_model_version)
+        client = MlflowClient()
+        client.set_registered_model_alias(model_name, CHALLENGER, version)
+        champion = current_champion(client, model_name)
+        champion_is_rules = champion is not None and (
+            client.get_run(client.get_model_version(model_name, champion).run_id).data.tags.get(
+                RULES_ONLY_TAG
+            )
+            == "true"
+        )
+        if champion is None or champion_is_rules:
+            promote(client, model_name, version)
+            reason = (
+                f"version {version} serves recommendations from the policy rules alone until "
+                "there is enough history to score"
+            )
+        else:
+            reason = f"champion {champion} scores leads already; the rules-only model waits"
+        mlflow.set_tag("decision", reason)
+    return Registration(
+        model_name, run.info.run_id, version, champion is None or champion_is_rules, reason,
+        current_champion(client, model_name),
+    )  # fmt: skip
 
 
 def find_version_by_fingerprint(

@@ -29,6 +29,7 @@ def model_info(model: ModelDep) -> ModelInfo:
         },
         icp_rules=[str(rule) for rule in scorer.policy.icp],
         exclusions=[str(rule) for rule in scorer.policy.exclusions],
+        state=scorer.state,
         splits=metadata.get("splits", {}),
         features=[
             {"name": f.name, "group": f.group, "kind": f.kind, "description": f.description}

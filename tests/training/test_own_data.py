@@ -173,3 +173,42 @@ def test_retrain_exit_codes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     )
     failed = runner.invoke(app, ["retrain", "--config", str(broken)])
     assert failed.exit_code == 1
+
+
+def test_rules_only_cold_start_serves_recommendations_without_a_score(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = _flat_export(tmp_path, rows=60)
+    policy = _write(
+        tmp_path / "policy.toml",
+        '[icp]\nrules = ["fit_a >= 0"]\n[exclusions]\nrules = ["segment == \'smb\'"]\n',
+    )
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("LEADSCORE_MLFLOW_TRACKING_URI", store)
+    monkeypatch.setenv("LEADSCORE_MLFLOW_ARTIFACT_ROOT", str(tmp_path / "artifacts"))
+    refused = runner.invoke(app, ["train", "--config", str(config)])
+    assert refused.exit_code == 1 and "expected at least 40 won" in " ".join(refused.output.split())
+    result = runner.invoke(
+        app, ["train", "--config", str(config), "--rules-only", "--policy", str(policy)]
+    )
+    assert result.exit_code == 0, result.output
+
+    from fastapi.testclient import TestClient
+
+    from serving.app import create_app
+    from serving.settings import Settings
+
+    with TestClient(create_app(Settings(mlflow_tracking_uri=store))) as client:
+        fit = client.post("/v1/score", json={"lead_id": "a", "fit_a": 1.0, "segment": "ent"})
+        excluded = client.post("/v1/score", json={"lead_id": "b", "fit_a": 1.0, "segment": "smb"})
+        unfit = client.post("/v1/score", json={"lead_id": "c", "fit_a": -1.0, "segment": "mid"})
+        info = client.get("/v1/model").json()
+    for response in (fit, excluded, unfit):
+        body = response.json()
+        assert response.status_code == 200, body
+        assert body["score"] is None and body["probability"] is None and body["grade"] is None
+        assert body["state"] == "insufficient_data" and "40" in body["state_reason"]
+    assert fit.json()["recommendation"] == "SQL"
+    assert excluded.json()["recommendation"] == "disqualified"
+    assert unfit.json()["recommendation"] == "MQL"
+    assert info["state"] == "insufficient_data"
