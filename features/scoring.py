@@ -6,6 +6,7 @@ so a server never re-implements a transform and cannot pair a model with the wro
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -71,6 +72,7 @@ class ScoredLead:
     reasons: list[Reason]
     state: State = "scored"
     state_reason: str | None = None
+    segment: str | None = None
 
 
 class LeadScorer:
@@ -84,8 +86,12 @@ class LeadScorer:
         calibrator: Calibrator | None,
         policy: Policy,
         metadata: Mapping[str, Any] | None = None,
+        segment_by: str | None = None,
+        segments: Mapping[str, LeadScorer] | None = None,
     ) -> None:
         self.feature_set = feature_set
+        self.segment_by = segment_by
+        self.segments = dict(segments or {})
         self.encoder = encoder
         self.booster = booster
         self.calibrator = calibrator
@@ -135,15 +141,42 @@ class LeadScorer:
             self.online.compute(lead, moment) for lead, moment in zip(leads, moments, strict=True)
         ]
         lead_ids = [_lead_id(lead) for lead in leads]
+        if self.segments:
+            return self._route(lead_ids, values, reasons)
+        return self._score_values(lead_ids, values, reasons)
+
+    def _score_values(
+        self, lead_ids: list[str | None], values: list[Mapping[str, FeatureValue]], reasons: int
+    ) -> list[ScoredLead]:
         if self.booster is None:
             return self._rules_only(lead_ids, values)
         matrix = np.array([self.encoder.transform_one(v) for v in values], dtype=np.float64)
         return self._score(lead_ids, matrix, values, reasons)
 
+    def _route(
+        self, lead_ids: list[str | None], values: list[Mapping[str, FeatureValue]], reasons: int
+    ) -> list[ScoredLead]:
+        """Each lead to the model of its segment, or to this (global) model when there is none."""
+        groups: dict[str | None, list[int]] = {}
+        for row, lead_values in enumerate(values):
+            key = lead_values.get(self.segment_by)
+            groups.setdefault(key if key in self.segments else None, []).append(row)
+        results: list[ScoredLead | None] = [None] * len(values)
+        for key, rows in groups.items():
+            scorer = self if key is None else self.segments[key]
+            scored = scorer._score_values(
+                [lead_ids[r] for r in rows], [values[r] for r in rows], reasons
+            )
+            for row, result in zip(rows, scored, strict=True):
+                results[row] = dataclasses.replace(result, segment=key)
+        return [r for r in results if r is not None]
+
     def score_frame(self, features: pd.DataFrame, *, reasons: int = 5) -> list[ScoredLead]:
         """Score leads whose features the batch engine already built (indexed by lead_id)."""
         records = features.astype(object).where(features.notna(), None).to_dict("records")
         lead_ids = [str(i) for i in features.index]
+        if self.segments:
+            return self._route(lead_ids, records, reasons)
         if self.booster is None:
             return self._rules_only(lead_ids, records)
         return self._score(lead_ids, self.encoder.transform(features), records, reasons)
@@ -205,7 +238,7 @@ class LeadScorer:
         return results
 
     def save(self, directory: str | Path) -> Path:
-        """Write the scorer as two files: the booster as text and everything else as JSON."""
+        """Write the booster as text, the rest as JSON, and each segment model in a folder."""
         path = Path(directory)
         path.mkdir(parents=True, exist_ok=True)
         if self.booster is not None:
@@ -217,7 +250,11 @@ class LeadScorer:
             "calibrator": asdict(self.calibrator) if self.calibrator else None,
             "policy": self.policy.to_dict(),
             "metadata": self.metadata,
+            "segment_by": self.segment_by,
+            "segments": {key: f"segment-{i}" for i, key in enumerate(self.segments)},
         }
+        for i, scorer in enumerate(self.segments.values()):
+            scorer.save(path / "segments" / f"segment-{i}")
         (path / _SCORER_FILE).write_text(json.dumps(document, indent=2, default=str))
         return path
 
@@ -249,6 +286,11 @@ class LeadScorer:
             calibrator=Calibrator(**document["calibrator"]) if document["calibrator"] else None,
             policy=Policy.from_dict(document["policy"]),
             metadata=document["metadata"],
+            segment_by=document.get("segment_by"),
+            segments={
+                key: cls.load(path / "segments" / folder)
+                for key, folder in document.get("segments", {}).items()
+            },
         )
 
 

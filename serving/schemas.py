@@ -78,6 +78,9 @@ class Reason(BaseModel):
 class ModelRef(BaseModel):
     name: str = Field(examples=["lead-scoring"])
     version: str = Field(examples=["3"])
+    segment: str | None = Field(
+        None, description="The segment model that scored the lead; null for the global model."
+    )
 
 
 class Score(BaseModel):
@@ -111,6 +114,10 @@ class ModelInfo(BaseModel):
     icp_rules: list[str]
     exclusions: list[str]
     state: Literal["scored", "insufficient_data"] = "scored"
+    segment_by: str | None = None
+    segments: dict[str, dict[str, float]] = Field(
+        default_factory=dict, description="Holdout metrics of each segment model."
+    )
     splits: dict[str, dict[str, Any]]
     features: list[dict[str, str]]
 

@@ -91,6 +91,7 @@ class DatasetConfig:
     audit: AuditConfig = field(default_factory=AuditConfig)
     model_name: str | None = None
     min_per_class: int = 40
+    segment_by: str | None = None
     location: str = ""
 
 
@@ -150,6 +151,7 @@ def load_config(path: str | Path) -> DatasetConfig:
         _no_leftovers("activities", activities_raw, str(file))
     training = dict(raw.get("training", {}))
     min_per_class = int(training.pop("min_per_class", 40))
+    segment_by = training.pop("segment_by", None)
     audit_raw = dict(raw.get("audit", {}))
     audit = AuditConfig(
         auc_threshold=float(audit_raw.pop("auc_threshold", 0.9)),
@@ -184,6 +186,7 @@ def load_config(path: str | Path) -> DatasetConfig:
         model=dict(raw.get("model", {})),
         audit=audit,
         min_per_class=min_per_class,
+        segment_by=segment_by,
         location=str(file),
     )
 

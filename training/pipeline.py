@@ -36,6 +36,7 @@ from training.train import (
     TrainConfig,
     build_dataset,
     check_minimum,
+    fit_segments,
     make_splits,
 )
 from training.tune import Trial, tune
@@ -135,6 +136,17 @@ def train_and_register(
         )
     on_step(f"Fitting LightGBM on {len(dataset.labels):,} labelled leads")
     trainer = LeadScoreTrainer(train_config, policy).fit(dataset)
+    segments = None
+    if dataset_config.segment_by:
+        on_step(f"Fitting one model per {dataset_config.segment_by}")
+        segments = fit_segments(
+            dataset, train_config, trainer.scorer_.policy, dataset_config.segment_by
+        )
+        scorer = trainer.scorer_
+        scorer.segment_by = dataset_config.segment_by
+        scorer.segments = segments.scorers
+        scorer.metadata["segments"] = segments.metrics
+        scorer.metadata["segment_fallback"] = segments.fallback
     on_step("Fitting the logistic-regression baseline and measuring drift")
     baseline = baseline_auc(dataset, splits)
     drift = drift_report(dataset, splits)
@@ -153,6 +165,7 @@ def train_and_register(
             "window": _holdout_window(export, dataset, splits["holdout"]),
             "fingerprint": fingerprint(export, dataset_config, policy),
             "trials": trials,
+            "segments": segments,
         },
     )
     return TrainingResult(trainer, dataset, registration, report, baseline, drift)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
 from dataclasses import asdict, dataclass
 from importlib.metadata import version as package_version
@@ -86,6 +87,14 @@ def log_and_register(
                     {"validation_roc_auc": trial.validation_roc_auc,
                      "best_iteration": trial.best_iteration}
                 )  # fmt: skip
+        if extras.get("segments") is not None:
+            for key, figures in extras["segments"].metrics.items():
+                safe = re.sub(r"[^\w.\- /]", "_", key)
+                mlflow.log_metrics({f"segment/{safe}/{k}": v for k, v in figures.items()})
+            mlflow.log_dict(
+                {"metrics": extras["segments"].metrics, "fallback": extras["segments"].fallback},
+                "segments.json",
+            )
         if extras.get("trials"):
             mlflow.log_param("tuning_trials", len(extras["trials"]))
         mlflow.log_param("split", trainer.scorer_.metadata["split"])

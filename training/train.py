@@ -22,8 +22,8 @@ from features import (
     build_features,
     make_examples,
 )
-from features.errors import InsufficientData
-from features.policy import PolicySpec, fit_policy
+from features.errors import DataContractError, InsufficientData
+from features.policy import Policy, PolicySpec, fit_policy
 from features.schema import CLOSED_AT, CREATED_AT, LEAD_ID
 from features.timestamps import micros_to_datetime, series_to_micros
 from training.data import CrmExport
@@ -88,6 +88,19 @@ class Dataset:
     split_key: np.ndarray | None = None
     leads: pd.DataFrame | None = None
     closed_at: np.ndarray | None = None
+
+    def subset(self, rows: np.ndarray) -> Dataset:
+        """The given rows only, with everything that goes with them."""
+        return Dataset(
+            features=self.features.iloc[rows],
+            labels=self.labels[rows],
+            as_of=self.as_of[rows],
+            counts=self.counts,
+            feature_set=self.feature_set,
+            split_key=None if self.split_key is None else self.split_key[rows],
+            leads=None if self.leads is None else self.leads.iloc[rows].reset_index(drop=True),
+            closed_at=None if self.closed_at is None else self.closed_at[rows],
+        )
 
     def with_features(self, feature_set: FeatureSet) -> Dataset:
         """The same rows with only the given features (a subset of these)."""
@@ -336,3 +349,43 @@ class LeadScoreTrainer:
 def _moment(micros: int) -> str | None:
     """A snapshot time as ISO text; exports without timestamps have none."""
     return micros_to_datetime(micros).isoformat() if micros > 0 else None
+
+
+@dataclass(frozen=True)
+class SegmentModels:
+    """One scorer per segment value with enough history; the others fall back to the global one."""
+
+    scorers: dict[str, LeadScorer]
+    metrics: dict[str, dict[str, float]]
+    fallback: dict[str, str]
+
+
+def fit_segments(
+    dataset: Dataset, config: TrainConfig, policy: Policy, segment_by: str
+) -> SegmentModels:
+    """Fit a model for each value of `segment_by`; every model applies the global policy."""
+    if segment_by not in dataset.feature_set.names or (
+        dataset.feature_set[segment_by].kind != "categorical"
+    ):
+        raise DataContractError(
+            f"expected segment_by to name a categorical feature, got {segment_by!r}; features "
+            f"are {dataset.feature_set.names}"
+        )
+    values = dataset.features[segment_by].astype(object)
+    scorers, metrics, fallback = {}, {}, {}
+    for key in sorted(values.dropna().unique()):
+        rows = np.flatnonzero((values == key).to_numpy())
+        won = int(dataset.labels[rows].sum())
+        lost = len(rows) - won
+        if min(won, lost) < config.min_per_class:
+            fallback[key] = f"{won} won and {lost} lost: fewer than {config.min_per_class}"
+            continue
+        try:
+            trainer = LeadScoreTrainer(config).fit(dataset.subset(rows))
+        except ValueError as error:
+            fallback[key] = str(error)
+            continue
+        trainer.scorer_.policy = policy
+        scorers[key] = trainer.scorer_
+        metrics[key] = {**trainer.metrics_, "labelled_leads": float(len(rows))}
+    return SegmentModels(scorers, metrics, fallback)

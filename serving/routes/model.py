@@ -30,6 +30,8 @@ def model_info(model: ModelDep) -> ModelInfo:
         icp_rules=[str(rule) for rule in scorer.policy.icp],
         exclusions=[str(rule) for rule in scorer.policy.exclusions],
         state=scorer.state,
+        segment_by=scorer.segment_by,
+        segments=metadata.get("segments", {}),
         splits=metadata.get("splits", {}),
         features=[
             {"name": f.name, "group": f.group, "kind": f.kind, "description": f.description}

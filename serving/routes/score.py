@@ -69,5 +69,12 @@ def _score(
         [lead.as_of or now for lead in leads],
         reasons=settings.default_reasons if reasons is None else reasons,
     )
-    reference = {"name": model.name, "version": model.version}
-    return [Score.model_validate({**asdict(result), "model": reference}) for result in results]
+    return [
+        Score.model_validate(
+            {
+                **asdict(result),
+                "model": {"name": model.name, "version": model.version, "segment": result.segment},
+            }
+        )
+        for result in results
+    ]

@@ -212,3 +212,65 @@ def test_rules_only_cold_start_serves_recommendations_without_a_score(
     assert excluded.json()["recommendation"] == "disqualified"
     assert unfit.json()["recommendation"] == "MQL"
     assert info["state"] == "insufficient_data"
+
+
+def test_segment_models_route_leads_through_the_api(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = np.random.default_rng(3)
+    rows = 2400
+    signals = rng.normal(size=(rows, 3))
+    segment = rng.choice(["smb", "mid", "ent"], rows, p=[0.48, 0.48, 0.04])
+    # The segments convert differently: the same fit counts the other way for mid-market.
+    direction = np.where(segment == "mid", -1.0, 1.0)
+    logit = direction * signals[:, 0] + signals[:, 1] + signals[:, 2]
+    frame = pd.DataFrame(
+        {
+            "id": [f"c{i}" for i in range(rows)],
+            "segment": segment,
+            "fit_a": signals[:, 0].round(3),
+            "fit_b": signals[:, 1].round(3),
+            "fit_c": signals[:, 2].round(3),
+            "converted": np.where(logit + rng.normal(size=rows) > 1.5, "yes", "no"),
+        }
+    )
+    frame.to_csv(tmp_path / "segmented.csv", index=False)
+    config = _write(
+        tmp_path / "segmented.toml",
+        '[leads]\npath = "segmented.csv"\nid = "id"\n[outcome]\nlabel = "converted"\n'
+        '[training]\nsegment_by = "segment"\n',
+    )
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("LEADSCORE_MLFLOW_TRACKING_URI", store)
+    monkeypatch.setenv("LEADSCORE_MLFLOW_ARTIFACT_ROOT", str(tmp_path / "artifacts"))
+    result = runner.invoke(app, ["train", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+
+    from fastapi.testclient import TestClient
+
+    from serving.app import create_app
+    from serving.settings import Settings
+
+    lead = {"fit_a": 2.0, "fit_b": 0.5, "fit_c": 0.5}
+    with TestClient(create_app(Settings(mlflow_tracking_uri=store))) as client:
+        batch = client.post(
+            "/v1/score/batch",
+            json={"leads": [
+                {**lead, "lead_id": "1", "segment": "smb"},
+                {**lead, "lead_id": "2", "segment": "MID"},
+                {**lead, "lead_id": "3", "segment": "ent"},
+                {**lead, "lead_id": "4", "segment": "public sector"},
+            ]},
+        ).json()["scores"]  # fmt: skip
+        info = client.get("/v1/model").json()
+    assert [s["model"]["segment"] for s in batch] == ["smb", "mid", None, None]
+    assert [s["lead_id"] for s in batch] == ["1", "2", "3", "4"]
+    # The mid-market model learnt that a high fit_a lowers the odds there.
+    assert batch[1]["probability"] < batch[0]["probability"]
+    assert info["segment_by"] == "segment"
+    assert set(info["segments"]) == {"mid", "smb"}
+    assert all(m["roc_auc"] > 0.6 for m in info["segments"].values())
+    client = MlflowClient(store)
+    run = client.get_run(client.get_model_version_by_alias("lead-scoring", "champion").run_id)
+    assert {"segment/smb/roc_auc", "segment/mid/roc_auc"} <= set(run.data.metrics)
+    assert "segment/ent/roc_auc" not in run.data.metrics  # too few leads: the global model
