@@ -172,6 +172,11 @@ def test_the_default_demo_champion_is_good_calibrated_and_near_the_oracle(
     truth = pd.read_parquet(tmp_path / "demo" / "truth.parquet").set_index("lead_id")
     oracle = roc_auc_score(holdout["label"], truth.loc[holdout["lead_id"], "true_probability"])
     assert oracle - metrics["roc_auc"] <= 0.03
+    trainer = result.trainer
+    rows = trainer.splits_rows_["holdout"]
+    scored = trainer.scorer_.score_frame(result.dataset.features.iloc[rows], reasons=0)
+    sql_per_week = sum(s.recommendation == "SQL" for s in scored) / trainer.holdout_weeks_
+    assert abs(sql_per_week - 25) / 25 <= 0.10  # the demo policy's sales capacity
 
 
 def test_tuning_logs_each_trial_as_a_nested_run(trained: TrainedModel, tmp_path: Path) -> None:
