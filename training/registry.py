@@ -125,17 +125,7 @@ def log_and_register(
                 )
             )
             mlflow.log_artifact(str(plot))
-            scorer_dir = scorer.save(Path(scratch) / SCORER_ARTIFACT)
-            info = mlflow.pyfunc.log_model(
-                name="model",
-                python_model=LeadScoringModel(),
-                artifacts={SCORER_ARTIFACT: str(scorer_dir)},
-                signature=signature(dataset.feature_set),
-                input_example=input_example(dataset.feature_set, example_lead),
-                pip_requirements=_requirements(),
-                registered_model_name=model_name,
-            )
-        version = str(info.registered_model_version)
+        version = _log_model(scorer, model_name, example_lead)
         client = MlflowClient()
         client.set_registered_model_alias(model_name, CHALLENGER, version)
         decision = decide(
@@ -210,18 +200,7 @@ def log_rules_only(
         )  # fmt: skip
         mlflow.set_tag(RULES_ONLY_TAG, "true")
         mlflow.log_dict(scorer.policy.to_dict(), "policy.json")
-        with tempfile.TemporaryDirectory() as scratch:
-            scorer_dir = scorer.save(Path(scratch) / SCORER_ARTIFACT)
-            info = mlflow.pyfunc.log_model(
-                name="model",
-                python_model=LeadScoringModel(),
-                artifacts={SCORER_ARTIFACT: str(scorer_dir)},
-                signature=signature(scorer.feature_set),
-                input_example=input_example(scorer.feature_set, example_lead),
-                pip_requirements=_requirements(),
-                registered_model_name=model_name,
-            )
-        version = str(info.registered_model_version)
+        version = _log_model(scorer, model_name, example_lead)
         client = MlflowClient()
         client.set_registered_model_alias(model_name, CHALLENGER, version)
         champion = current_champion(client, model_name)
@@ -271,6 +250,21 @@ def _experiment_id(settings: TrainingSettings) -> str:
     root = settings.mlflow_artifact_root.resolve()
     root.mkdir(parents=True, exist_ok=True)
     return mlflow.create_experiment(settings.experiment_name, artifact_location=root.as_uri())
+
+
+def _log_model(scorer: LeadScorer, model_name: str, example_lead: dict[str, Any]) -> str:
+    """Log the scorer as the run's pyfunc model and register it; returns the new version."""
+    with tempfile.TemporaryDirectory() as scratch:
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=LeadScoringModel(),
+            artifacts={SCORER_ARTIFACT: str(scorer.save(Path(scratch) / SCORER_ARTIFACT))},
+            signature=signature(scorer.feature_set),
+            input_example=input_example(scorer.feature_set, example_lead),
+            pip_requirements=_requirements(),
+            registered_model_name=model_name,
+        )
+    return str(info.registered_model_version)
 
 
 def _requirements() -> list[str]:
