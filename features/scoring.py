@@ -19,13 +19,14 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from features.definitions import FeatureSet
+from features.definitions import GROUPS, FeatureSet
 from features.encoding import FeatureEncoder
 from features.errors import ModelArtifactError
 from features.explain import PathExplainer, has_linear_trees
 from features.online import FeatureValue, OnlineFeatures
 from features.policy import Grade, Policy, Recommendation
 from features.schema import LEAD_ID
+from features.wording import sentence
 
 ARTIFACT_FORMAT = 1
 _BOOSTER_FILE = "booster.txt"
@@ -52,6 +53,8 @@ class Reason:
     description: str
     value: FeatureValue
     contribution: float
+    direction: Literal["up", "down"]
+    sentence: str
 
 
 State = Literal["scored", "insufficient_data"]
@@ -73,6 +76,7 @@ class ScoredLead:
     state: State = "scored"
     state_reason: str | None = None
     segment: str | None = None
+    group_scores: dict[str, float] | None = None
 
 
 class LeadScorer:
@@ -99,6 +103,9 @@ class LeadScorer:
         self.metadata = dict(metadata or {})
         self.online = OnlineFeatures(feature_set)
         self._descriptions = [feature.description for feature in feature_set]
+        self._group_columns = {
+            group: [i for i, f in enumerate(feature_set) if f.group == group] for group in GROUPS
+        }
         # LightGBM's TreeSHAP does not support linear trees; path attribution does.
         self._path_explainer = (
             PathExplainer(booster) if booster is not None and has_linear_trees(booster) else None
@@ -208,22 +215,30 @@ class LeadScorer:
         probabilities = self.probability(matrix)
         contributions = self.contributions(matrix)[:, :-1] if reasons > 0 else None
         names = self.feature_set.names
+        features = self.feature_set.features
         results = []
         for row, (lead_id, probability) in enumerate(zip(lead_ids, probabilities, strict=True)):
             score = round(float(probability) * 100)
             recommendation, why = self.policy.recommend(score, values[row])
             top: list[Reason] = []
+            groups = None
             if contributions is not None:
-                order = np.argsort(-np.abs(contributions[row]), kind="stable")[:reasons]
+                pushes = contributions[row]
+                order = np.argsort(-np.abs(pushes), kind="stable")[:reasons]
                 top = [
                     Reason(
                         feature=names[i],
                         description=self._descriptions[i],
                         value=_plain(values[row][names[i]]),
-                        contribution=float(contributions[row, i]),
+                        contribution=float(pushes[i]),
+                        direction="up" if pushes[i] > 0 else "down",
+                        sentence=sentence(features[i], _plain(values[row][names[i]])),
                     )
                     for i in order
                 ]
+                groups = {
+                    group: float(pushes[self._group_columns[group]].sum()) for group in GROUPS
+                }
             results.append(
                 ScoredLead(
                     lead_id=lead_id,
@@ -233,6 +248,7 @@ class LeadScorer:
                     recommendation=recommendation,
                     recommendation_reason=why,
                     reasons=top,
+                    group_scores=groups,
                 )
             )
         return results

@@ -73,6 +73,8 @@ class Reason(BaseModel):
     contribution: float = Field(
         description="Push on the score in log-odds: positive raises it.", examples=[0.84]
     )
+    direction: Literal["up", "down"] = Field(examples=["up"])
+    sentence: str = Field(examples=["Requested a demo 2 days ago"])
 
 
 class ModelRef(BaseModel):
@@ -93,6 +95,15 @@ class Score(BaseModel):
     recommendation: Literal["SQL", "MQL", "disqualified"]
     recommendation_reason: str = Field(examples=["Score 52 >= SQL threshold 35"])
     reasons: list[Reason]
+    fit_score: float | None = Field(
+        None, description="Sum of the pushes of who the lead is (industry, size, seniority)."
+    )
+    engagement_score: float | None = Field(
+        None, description="Sum of the pushes of what the lead did; null when reasons=0."
+    )
+    source_score: float | None = Field(
+        None, description="Sum of the pushes of where the lead came from."
+    )
     state: Literal["scored", "insufficient_data"] = Field(
         description="insufficient_data: a rules-only model, too little history to score yet."
     )

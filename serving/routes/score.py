@@ -73,6 +73,7 @@ def _score(
         Score.model_validate(
             {
                 **asdict(result),
+                **{f"{group}_score": value for group, value in (result.group_scores or {}).items()},
                 "model": {"name": model.name, "version": model.version, "segment": result.segment},
             }
         )

@@ -70,7 +70,9 @@ def test_score_returns_every_field(client: TestClient) -> None:
     assert body["grade"] in {"A", "B", "C", "D"}
     assert body["recommendation"] in {"SQL", "MQL", "disqualified"}
     assert len(body["reasons"]) == 5
-    assert set(body["reasons"][0]) == {"feature", "description", "value", "contribution"}
+    assert set(body["reasons"][0]) == {
+        "feature", "description", "value", "contribution", "direction", "sentence"
+    }  # fmt: skip
     assert body["model"]["name"] == "lead-scoring" and body["model"]["version"] == "1"
 
 
@@ -154,3 +156,18 @@ def test_openapi_documents_examples(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     assert "/v1/score" in spec["paths"] and "/v1/score/batch" in spec["paths"]
     assert spec["components"]["schemas"]["Lead"]["examples"][0]["lead_id"] == "L-1001"
+
+
+def test_reasons_speak_plainly_and_groups_add_up(client: TestClient) -> None:
+    body = client.post("/v1/score", json=IDEAL).json()
+    demo = next(r for r in body["reasons"] if r["feature"] == "days_since_last_demo_request")
+    assert demo["sentence"] == "Requested a demo 2 days ago"
+    assert all(
+        r["direction"] == ("up" if r["contribution"] > 0 else "down") for r in body["reasons"]
+    )
+    all_reasons = client.post("/v1/score?reasons=50", json=IDEAL).json()
+    total = sum(r["contribution"] for r in all_reasons["reasons"])
+    groups = body["fit_score"] + body["engagement_score"] + body["source_score"]
+    assert abs(total - groups) < 1e-9
+    assert body["engagement_score"] > 0  # the demo request and pricing view push up
+    assert client.post("/v1/score?reasons=0", json=IDEAL).json()["fit_score"] is None

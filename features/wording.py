@@ -1,0 +1,61 @@
+"""One plain sentence per reason, such as "Requested a demo 2 days ago", from the declarations."""
+
+from __future__ import annotations
+
+import math
+
+from features.definitions import ActivityCount, Attribute, DaysSinceLast, Feature
+
+# What a lead did, in the past tense, per activity type; other types read "<type> happened".
+DID = {
+    "demo_request": "Requested a demo",
+    "meeting_booked": "Booked a meeting",
+    "pricing_page_view": "Viewed the pricing page",
+    "webinar_attended": "Attended a webinar",
+    "content_download": "Downloaded content",
+    "form_submit": "Submitted a form",
+    "web_visit": "Visited the website",
+    "email_open": "Opened an email",
+    "email_click": "Clicked a link in an email",
+}
+
+
+def sentence(feature: Feature, value: float | str | None) -> str:
+    spec = feature.computation
+    missing = value is None or (isinstance(value, float) and math.isnan(value))
+    if isinstance(spec, Attribute):
+        label = feature.name.replace("_", " ").capitalize()
+        if missing:
+            return f"{label} is unknown"
+        shown = f"{value:,.0f}" if isinstance(value, float) and value.is_integer() else value
+        return f"{label} is {shown}"
+    kinds = (
+        " or ".join(t.replace("_", " ") for t in spec.activity_types)
+        if len(spec.activity_types) <= 2
+        else "activity"
+    )
+    if isinstance(spec, DaysSinceLast):
+        did = _did(spec.activity_types)
+        if missing:
+            return f"No {kinds} yet"
+        days = float(value)
+        when = "today" if days < 1 else ("1 day ago" if days < 2 else f"{days:.0f} days ago")
+        return f"{did} {when}"
+    assert isinstance(spec, ActivityCount)
+    window = f" in the last {spec.window_days:g} days" if spec.window_days else " so far"
+    count = 0 if missing else int(value)
+    if count == 0:
+        return f"No {kinds}{window}"
+    noun = (
+        "activities"
+        if kinds == "activity" and count != 1
+        else (kinds if kinds == "activity" else f"{kinds} event{'s' if count != 1 else ''}")
+    )
+    return f"{count} {noun}{window}"
+
+
+def _did(activity_types: tuple[str, ...]) -> str:
+    if len(activity_types) == 1:
+        kind = activity_types[0]
+        return DID.get(kind, f"Last {kind.replace('_', ' ')}")
+    return "Last activity"
