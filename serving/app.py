@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,8 +13,10 @@ from fastapi import FastAPI
 from serving.auth import parse_keys
 from serving.errors import error_body, install_error_handlers
 from serving.loading import LoadedModel, load_model
-from serving.routes import health, model, report, score
+from serving.observe import BodyLimitAndMetrics, Metrics
+from serving.routes import health, metrics, model, report, score
 from serving.settings import Settings
+from serving.swap import poll
 
 logger = logging.getLogger("leadscore.serving")
 
@@ -24,7 +28,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.model, app.state.load_error = _try_load(settings)
+        poller = asyncio.create_task(poll(app)) if settings.model_poll_seconds > 0 else None
         yield
+        if poller is not None:
+            poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await poller
 
     app = FastAPI(
         title="leadscore",
@@ -46,11 +55,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.api_keys = parse_keys(settings.api_keys)
     app.state.model = None
     app.state.load_error = "the server is starting"
+    app.state.failed_version = None
+    app.state.swap_error = None
+    app.state.metrics = Metrics()
+    app.add_middleware(
+        BodyLimitAndMetrics, max_bytes=settings.max_body_bytes, metrics=app.state.metrics
+    )
     install_error_handlers(app)
     app.include_router(score.router)
     app.include_router(model.router)
     app.include_router(health.router)
     app.include_router(report.router)
+    app.include_router(metrics.router)
     return app
 
 

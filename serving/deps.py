@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 
 from serving.errors import ModelUnavailable
 from serving.loading import LoadedModel
+from serving.observe import Metrics
 from serving.settings import Settings
 
 
@@ -26,5 +27,10 @@ def get_model(request: Request) -> LoadedModel:
     return model
 
 
+def get_metrics(request: Request) -> Metrics:
+    return request.app.state.metrics
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 ModelDep = Annotated[LoadedModel, Depends(get_model)]

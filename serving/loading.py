@@ -13,7 +13,7 @@ from features import LeadScorer
 from features.pyfunc import LeadScoringModel
 
 REPORT_ARTIFACT = "report.html"
-_REGISTERED = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[^/]+)|/(?P<version>\d+))$")
+REGISTERED_URI = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[^/]+)|/(?P<version>\d+))$")
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class LoadedModel:
 def load_model(uri: str, tracking_uri: str) -> LoadedModel:
     """Load `uri`, resolving an alias to its version first so name, version and model agree."""
     mlflow.set_tracking_uri(tracking_uri)
-    match = _REGISTERED.match(uri)
+    match = REGISTERED_URI.match(uri)
     if match:
         name = match["name"]
         version = match["version"] or (

@@ -9,9 +9,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from serving.auth import require
-from serving.deps import ModelDep, SettingsDep
+from serving.deps import MetricsDep, ModelDep, SettingsDep
 from serving.errors import ApiError
 from serving.loading import LoadedModel
+from serving.observe import Metrics
 from serving.schemas import BatchRequest, BatchResponse, Lead, Score
 from serving.settings import Settings
 
@@ -33,15 +34,23 @@ class BatchTooLarge(ApiError):
 
 @router.post("/score", response_model=Score)
 def score_lead(
-    lead: Lead, model: ModelDep, settings: SettingsDep, reasons: ReasonsQuery = None
+    lead: Lead,
+    model: ModelDep,
+    settings: SettingsDep,
+    metrics: MetricsDep,
+    reasons: ReasonsQuery = None,
 ) -> Score:
     """Score one lead: probability, 0-100 score, grade, recommendation and top reasons."""
-    return _score(model, settings, [lead], reasons)[0]
+    return _score(model, settings, metrics, [lead], reasons)[0]
 
 
 @router.post("/score/batch", response_model=BatchResponse)
 def score_batch(
-    batch: BatchRequest, model: ModelDep, settings: SettingsDep, reasons: ReasonsQuery = None
+    batch: BatchRequest,
+    model: ModelDep,
+    settings: SettingsDep,
+    metrics: MetricsDep,
+    reasons: ReasonsQuery = None,
 ) -> BatchResponse:
     """Score many leads in one call; answers come back in the order the leads were sent."""
     if len(batch.leads) > settings.max_batch_leads:
@@ -50,11 +59,15 @@ def score_batch(
             "split the batch",
             field="leads",
         )
-    return BatchResponse(scores=_score(model, settings, batch.leads, reasons))
+    return BatchResponse(scores=_score(model, settings, metrics, batch.leads, reasons))
 
 
 def _score(
-    model: LoadedModel, settings: Settings, leads: list[Lead], reasons: int | None
+    model: LoadedModel,
+    settings: Settings,
+    metrics: Metrics,
+    leads: list[Lead],
+    reasons: int | None,
 ) -> list[Score]:
     now = datetime.now(UTC)
     for index, lead in enumerate(leads):
@@ -69,6 +82,8 @@ def _score(
         [lead.as_of or now for lead in leads],
         reasons=settings.default_reasons if reasons is None else reasons,
     )
+    for result in results:
+        metrics.scores.labels(result.recommendation).inc()
     return [
         Score.model_validate(
             {

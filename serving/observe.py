@@ -1,0 +1,95 @@
+"""Request limits and Prometheus metrics, as ASGI middleware around the app."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from serving.errors import error_body
+
+
+class Metrics:
+    """Counters and histograms of one app, in a registry of its own."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "leadscore_requests", "HTTP requests by route and status.", ["route", "status"],
+            registry=self.registry,
+        )  # fmt: skip
+        self.latency = Histogram(
+            "leadscore_request_seconds", "Time to answer, by route.", ["route"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+            registry=self.registry,
+        )  # fmt: skip
+        self.scores = Counter(
+            "leadscore_scores", "Leads scored, by recommendation.", ["recommendation"],
+            registry=self.registry,
+        )  # fmt: skip
+
+
+class BodyLimitAndMetrics:
+    """Answers 413 (in the API error shape) to bodies over `max_bytes`; times every request."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, metrics: Metrics) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = {"code": 500}
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._too_large(send, status)
+        else:
+            seen = {"bytes": 0}
+
+            async def counted_receive() -> Message:
+                message = await receive()
+                seen["bytes"] += len(message.get("body", b""))
+                if seen["bytes"] > self.max_bytes:
+                    raise _TooLarge
+                return message
+
+            async def recorded_send(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    status["code"] = message["status"]
+                await send(message)
+
+            try:
+                await self.app(scope, counted_receive, recorded_send)
+            except _TooLarge:
+                await self._too_large(send, status)
+        route = scope.get("route")
+        path = getattr(route, "path", None) or "unmatched"
+        self.metrics.requests.labels(path, str(status["code"])).inc()
+        self.metrics.latency.labels(path).observe(time.perf_counter() - started)
+
+    async def _too_large(self, send: Send, status: dict[str, Any]) -> None:
+        body = json.dumps(
+            error_body(
+                "body_too_large",
+                f"expected a request body of at most {self.max_bytes} bytes; send fewer leads "
+                "or activities per request",
+            )
+        ).encode()
+        status["code"] = 413
+        await send(
+            {"type": "http.response.start", "status": 413,
+             "headers": [(b"content-type", b"application/json"),
+                         (b"content-length", str(len(body)).encode())]}
+        )  # fmt: skip
+        await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass

@@ -1,0 +1,108 @@
+"""Body limit, Prometheus metrics, and a hot model swap under a running load."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import uvicorn
+from fastapi.testclient import TestClient
+from mlflow import MlflowClient
+
+from serving.app import create_app
+from serving.schemas import EXAMPLE_LEAD
+from serving.settings import Settings
+from tests.conftest import TrainedModel
+from training import TrainingSettings, promote, train_and_register
+
+
+def test_a_body_over_the_limit_is_413_in_the_error_shape(trained: TrainedModel) -> None:
+    settings = trained.serving_settings.model_copy(update={"max_body_bytes": 2048})
+    big = {**EXAMPLE_LEAD, "notes": "x" * 4000}
+    with TestClient(create_app(settings)) as client:
+        response = client.post("/v1/score", json=big)
+        assert response.status_code == 413
+        assert response.json()["error"]["code"] == "body_too_large"
+        assert client.post("/v1/score", json=EXAMPLE_LEAD).status_code == 200
+
+
+def test_metrics_count_requests_latency_and_recommendations(client: TestClient) -> None:
+    client.post("/v1/score", json=EXAMPLE_LEAD)
+    text = client.get("/metrics").text
+    assert 'leadscore_requests_total{route="/v1/score",status="200"}' in text
+    assert 'leadscore_request_seconds_bucket{le="0.1",route="/v1/score"}' in text
+    assert "leadscore_scores_total{recommendation=" in text
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_hot_swap_under_load_drops_nothing_and_skips_a_broken_model(
+    trained: TrainedModel, tmp_path: Path
+) -> None:
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    training = TrainingSettings(
+        data_dir=trained.data_dir, mlflow_tracking_uri=store, mlflow_artifact_root=tmp_path / "a"
+    )
+    train_and_register(training)
+    app = create_app(Settings(mlflow_tracking_uri=store, model_poll_seconds=0.2))
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+    versions: list[str] = []
+    failures: list[str] = []
+    stop = threading.Event()
+
+    def load() -> None:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+            for _ in range(5000):  # bounded
+                if stop.is_set():
+                    return
+                response = http.post("/v1/score", json=EXAMPLE_LEAD)
+                if response.status_code != 200:
+                    failures.append(f"{response.status_code} {response.text[:200]}")
+                else:
+                    versions.append(response.json()["model"]["version"])
+
+    workers = [threading.Thread(target=load) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    try:
+        second = train_and_register(training)
+        promote(MlflowClient(store), "lead-scoring", second.registration.version)
+        deadline = time.monotonic() + 30
+        while "2" not in versions and time.monotonic() < deadline:
+            time.sleep(0.1)
+        # A version that cannot load is never served: the old one keeps answering.
+        client = MlflowClient(store)
+        broken = client.create_model_version(
+            "lead-scoring", source=(tmp_path / "no-such-model").as_uri()
+        )
+        client.set_registered_model_alias("lead-scoring", "champion", broken.version)
+        deadline = time.monotonic() + 30
+        while app.state.swap_error is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        served_after_break = len(versions)
+        time.sleep(0.5)
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join(timeout=30)
+        server.should_exit = True
+        thread.join(timeout=30)
+    assert failures == []
+    assert {"1", "2"} <= set(versions)
+    assert versions.index("2") > 0 and versions[-1] == "2"
+    assert len(versions) > served_after_break
+    assert app.state.swap_error and f"version {broken.version} not loaded" in app.state.swap_error
