@@ -7,6 +7,7 @@ so a server never re-implements a transform and cannot pair a model with the wro
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -77,6 +78,7 @@ class ScoredLead:
     state_reason: str | None = None
     segment: str | None = None
     group_scores: dict[str, float] | None = None
+    features_hash: str = ""
 
 
 class LeadScorer:
@@ -199,6 +201,7 @@ class LeadScorer:
                     lead_id=lead_id, probability=None, score=None, grade=None,
                     recommendation=recommendation, recommendation_reason=why, reasons=[],
                     state="insufficient_data", state_reason=INSUFFICIENT_DATA_REASON,
+                    features_hash=self._hash(lead_values),
                 )
             )  # fmt: skip
         return results
@@ -249,9 +252,15 @@ class LeadScorer:
                     recommendation_reason=why,
                     reasons=top,
                     group_scores=groups,
+                    features_hash=self._hash(values[row]),
                 )
             )
         return results
+
+    def _hash(self, values: Mapping[str, FeatureValue]) -> str:
+        """A short digest of a lead's feature values: comparable across logs, not reversible."""
+        text = repr([values[name] for name in self.feature_set.names])
+        return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
     def save(self, directory: str | Path) -> Path:
         """Write the booster as text, the rest as JSON, and each segment model in a folder."""

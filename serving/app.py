@@ -14,6 +14,7 @@ from serving.auth import parse_keys
 from serving.errors import error_body, install_error_handlers
 from serving.loading import LoadedModel, load_model
 from serving.observe import BodyLimitAndMetrics, Metrics
+from serving.predlog import PredictionLog
 from serving.routes import health, metrics, model, report, score
 from serving.settings import Settings
 from serving.swap import poll
@@ -28,12 +29,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.model, app.state.load_error = _try_load(settings)
+        app.state.prediction_log = (
+            PredictionLog(settings.prediction_db, settings.prediction_table).start()
+            if settings.prediction_db
+            else None
+        )
         poller = asyncio.create_task(poll(app)) if settings.model_poll_seconds > 0 else None
         yield
         if poller is not None:
             poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await poller
+        if app.state.prediction_log is not None:
+            await asyncio.to_thread(app.state.prediction_log.close)
 
     app = FastAPI(
         title="leadscore",
@@ -56,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.model = None
     app.state.load_error = "the server is starting"
     app.state.failed_version = None
+    app.state.prediction_log = None
     app.state.swap_error = None
     app.state.metrics = Metrics()
     app.add_middleware(

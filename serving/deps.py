@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from serving.errors import ModelUnavailable
 from serving.loading import LoadedModel
 from serving.observe import Metrics
+from serving.predlog import PredictionLog
 from serving.settings import Settings
 
 
@@ -31,6 +32,11 @@ def get_metrics(request: Request) -> Metrics:
     return request.app.state.metrics
 
 
+def get_prediction_log(request: Request) -> PredictionLog | None:
+    return request.app.state.prediction_log
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+PredictionLogDep = Annotated[PredictionLog | None, Depends(get_prediction_log)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 ModelDep = Annotated[LoadedModel, Depends(get_model)]

@@ -21,6 +21,10 @@ class Settings(BaseSettings):
     max_activities_per_lead: int = Field(1000, ge=1)
     default_reasons: int = Field(5, ge=0, le=50)
     max_body_bytes: int = Field(5_000_000, ge=1024)
+    prediction_db: str = Field(
+        "sqlite:///predictions.db", description="SQLAlchemy URL of the prediction log; '' for none"
+    )
+    prediction_table: str = "predictions"
     model_poll_seconds: float = Field(30.0, ge=0, description="0 turns hot swap off")
     api_keys: str = Field("", repr=False, description="key:scope pairs, comma separated")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,6 +36,21 @@ class TrainedModel:
             model_uri=f"models:/{self.settings.model_name}@champion",
             mlflow_tracking_uri=self.settings.mlflow_tracking_uri,
         )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _prediction_log_in_a_temporary_database(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[None]:
+    """Servers started by tests log predictions to a scratch database, not the checkout."""
+    path = tmp_path_factory.mktemp("predictions") / "predictions.db"
+    previous = os.environ.get("LEADSCORE_PREDICTION_DB")
+    os.environ["LEADSCORE_PREDICTION_DB"] = f"sqlite:///{path}"
+    yield
+    if previous is None:
+        del os.environ["LEADSCORE_PREDICTION_DB"]
+    else:
+        os.environ["LEADSCORE_PREDICTION_DB"] = previous
 
 
 @pytest.fixture(scope="session")

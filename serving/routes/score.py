@@ -9,10 +9,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from serving.auth import require
-from serving.deps import MetricsDep, ModelDep, SettingsDep
+from serving.deps import MetricsDep, ModelDep, PredictionLogDep, SettingsDep
 from serving.errors import ApiError
 from serving.loading import LoadedModel
 from serving.observe import Metrics
+from serving.predlog import PredictionLog, row
 from serving.schemas import BatchRequest, BatchResponse, Lead, Score
 from serving.settings import Settings
 
@@ -38,10 +39,11 @@ def score_lead(
     model: ModelDep,
     settings: SettingsDep,
     metrics: MetricsDep,
+    log: PredictionLogDep,
     reasons: ReasonsQuery = None,
 ) -> Score:
     """Score one lead: probability, 0-100 score, grade, recommendation and top reasons."""
-    return _score(model, settings, metrics, [lead], reasons)[0]
+    return _score(model, settings, metrics, log, [lead], reasons)[0]
 
 
 @router.post("/score/batch", response_model=BatchResponse)
@@ -50,6 +52,7 @@ def score_batch(
     model: ModelDep,
     settings: SettingsDep,
     metrics: MetricsDep,
+    log: PredictionLogDep,
     reasons: ReasonsQuery = None,
 ) -> BatchResponse:
     """Score many leads in one call; answers come back in the order the leads were sent."""
@@ -59,13 +62,14 @@ def score_batch(
             "split the batch",
             field="leads",
         )
-    return BatchResponse(scores=_score(model, settings, metrics, batch.leads, reasons))
+    return BatchResponse(scores=_score(model, settings, metrics, log, batch.leads, reasons))
 
 
 def _score(
     model: LoadedModel,
     settings: Settings,
     metrics: Metrics,
+    prediction_log: PredictionLog | None,
     leads: list[Lead],
     reasons: int | None,
 ) -> list[Score]:
@@ -84,6 +88,8 @@ def _score(
     )
     for result in results:
         metrics.scores.labels(result.recommendation).inc()
+    if prediction_log is not None:
+        prediction_log.record([row(r, model.name, model.version, now) for r in results])
     return [
         Score.model_validate(
             {
