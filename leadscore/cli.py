@@ -393,7 +393,7 @@ def _serve(host: str | None, port: int | None, banner: str | None = None) -> Non
     import uvicorn
 
     from leadscore.logs import configure
-    from serving.app import create_app
+    from serving.server import NoDelayH11Protocol
     from serving.settings import Settings
 
     configure()
@@ -410,7 +410,16 @@ def _serve(host: str | None, port: int | None, banner: str | None = None) -> Non
     if banner:
         # Plain print: rich would wrap the curl line and read its JSON brackets as markup.
         print(banner, flush=True)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+    uvicorn.run(
+        "serving.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        http=NoDelayH11Protocol,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 @app.command()

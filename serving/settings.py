@@ -15,6 +15,7 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
+    workers: int = Field(1, ge=1, description="uvicorn worker processes")
     model_uri: str = "models:/lead-scoring@champion"
     mlflow_tracking_uri: str = "sqlite:///mlflow.db"
     max_batch_leads: int = Field(1000, ge=1)
