@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from typer.testing import CliRunner
 
 from leadscore.cli import app
 from tests.conftest import TrainedModel
+from tests.helpers import free_port
 
 runner = CliRunner()
 
@@ -59,15 +59,9 @@ def test_score_a_file(
     assert len(json.loads(scores["reasons"].iloc[0])) == 5
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.mark.integration
 def test_demo_generates_trains_and_serves_then_reuses(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "LEADSCORE_PORT": str(port)}
     command = [sys.executable, "-m", "leadscore.cli", "demo", "--leads", "4000"]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 import uuid
@@ -17,8 +16,8 @@ from fastapi.testclient import TestClient
 from serving.app import create_app
 from serving.schemas import EXAMPLE_LEAD
 from tests.conftest import TrainedModel
+from tests.helpers import POSTGRES_URL, free_port, postgres_engine
 
-POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PERSONAL = ("email", "name", "phone", "job_title")
 
 
@@ -48,24 +47,14 @@ def test_each_score_is_logged_without_personal_data(trained: TrainedModel, tmp_p
     assert not set(rows[0]) & set(PERSONAL)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.mark.integration
 def test_postgres_log_keeps_every_row_under_load_and_shutdown(trained: TrainedModel) -> None:
-    engine = sqlalchemy.create_engine(POSTGRES_URL)
-    try:
-        engine.connect().close()
-    except sqlalchemy.exc.OperationalError as error:
-        pytest.skip(f"no PostgreSQL server reachable at 127.0.0.1:5432: {error}")
+    engine = postgres_engine()
     table = f"predictions_{uuid.uuid4().hex[:8]}"
     settings = trained.serving_settings.model_copy(
         update={"prediction_db": POSTGRES_URL, "prediction_table": table}
     )
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="error")
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from pathlib import Path
@@ -16,6 +15,7 @@ from serving.app import create_app
 from serving.schemas import EXAMPLE_LEAD
 from serving.settings import Settings
 from tests.conftest import TrainedModel
+from tests.helpers import free_port
 from training import TrainingSettings, promote, train_and_register
 
 
@@ -37,12 +37,6 @@ def test_metrics_count_requests_latency_and_recommendations(client: TestClient) 
     assert "leadscore_scores_total{recommendation=" in text
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_hot_swap_under_load_drops_nothing_and_skips_a_broken_model(
     trained: TrainedModel, tmp_path: Path
 ) -> None:
@@ -52,7 +46,7 @@ def test_hot_swap_under_load_drops_nothing_and_skips_a_broken_model(
     )
     train_and_register(training)
     app = create_app(Settings(mlflow_tracking_uri=store, model_poll_seconds=0.2))
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -11,17 +11,18 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import sqlalchemy
 from mlflow import MlflowClient
 from typer.testing import CliRunner
 
 from leadscore.cli import app
+from tests.helpers import POSTGRES_URL, postgres_engine
 from training import TrainingSettings, train_and_register
 from training.config import load_config
 
 ROOT = Path(__file__).parents[2]
 EXAMPLE = ROOT / "examples" / "bank-marketing.toml"
 BANK = ROOT.parent / "shared" / "data" / "bank-marketing" / "bank-additional-full.csv"
-POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 pytestmark = [
     pytest.mark.integration,
@@ -91,12 +92,7 @@ def test_validate_names_each_broken_row_and_column(tmp_path: Path) -> None:
 
 
 def test_train_from_postgresql(tmp_path: Path) -> None:
-    sqlalchemy = pytest.importorskip("sqlalchemy")
-    engine = sqlalchemy.create_engine(POSTGRES_URL)
-    try:
-        engine.connect().close()
-    except sqlalchemy.exc.OperationalError as error:
-        pytest.skip(f"no PostgreSQL server reachable at 127.0.0.1:5432: {error}")
+    engine = postgres_engine()
     table = f"bank_marketing_{uuid.uuid4().hex[:8]}"
     frame = pd.read_csv(BANK, sep=";")
     frame.insert(0, "row_id", range(1, len(frame) + 1))
