@@ -27,6 +27,7 @@ from features.explain import PathExplainer, has_linear_trees
 from features.online import FeatureValue, OnlineFeatures
 from features.policy import Grade, Policy, Recommendation
 from features.schema import LEAD_ID
+from features.treeshap import TreeShapTables, fits_tables
 from features.wording import sentence
 
 ARTIFACT_FORMAT = 1
@@ -108,9 +109,14 @@ class LeadScorer:
         self._group_columns = {
             group: [i for i, f in enumerate(feature_set) if f.group == group] for group in GROUPS
         }
-        # LightGBM's TreeSHAP does not support linear trees; path attribution does.
-        self._path_explainer = (
-            PathExplainer(booster) if booster is not None and has_linear_trees(booster) else None
+        # Exact TreeSHAP from precomputed tables when they fit; LightGBM's TreeSHAP does not
+        # support linear trees, path attribution does; pred_contrib for very deep trees.
+        linear = booster is not None and has_linear_trees(booster)
+        self._path_explainer = PathExplainer(booster) if linear else None
+        self._tables = (
+            TreeShapTables(booster)
+            if booster is not None and not linear and fits_tables(booster)
+            else None
         )
 
     @classmethod
@@ -133,9 +139,24 @@ class LeadScorer:
 
     def contributions(self, matrix: np.ndarray) -> np.ndarray:
         """Per-feature log-odds credits plus a last bias column, summing to the raw score."""
+        return self._explain(matrix)[1]
+
+    @property
+    def attribution(self) -> str:
+        """How reasons are computed for this model, as the README explains each."""
+        if self._tables is not None:
+            return "treeshap-tables"
+        return "path" if self._path_explainer is not None else "pred_contrib"
+
+    def _explain(self, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Raw scores and contributions together: the tables give both in one pass."""
+        if self._tables is not None:
+            return self._tables.explain(matrix)
         if self._path_explainer is not None:
-            return self._path_explainer.contributions(matrix)
-        return self.booster.predict(matrix, pred_contrib=True)
+            contributions = self._path_explainer.contributions(matrix)
+        else:
+            contributions = self.booster.predict(matrix, pred_contrib=True)
+        return self.booster.predict(matrix, raw_score=True), contributions
 
     def score_leads(
         self,
@@ -215,8 +236,12 @@ class LeadScorer:
     ) -> list[ScoredLead]:
         if len(matrix) == 0:
             return []
-        probabilities = self.probability(matrix)
-        contributions = self.contributions(matrix)[:, :-1] if reasons > 0 else None
+        if reasons > 0 or self._tables is not None:
+            raw, all_contributions = self._explain(matrix)
+            contributions = all_contributions[:, :-1] if reasons > 0 else None
+        else:
+            raw, contributions = self.booster.predict(matrix, raw_score=True), None
+        probabilities = self.calibrator.probability(raw)
         names = self.feature_set.names
         features = self.feature_set.features
         results = []
