@@ -21,8 +21,11 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -37,25 +40,32 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start(command: list[str], env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )  # fmt: skip
+def start(command: list[str], env: dict[str, str], log: IO[bytes]) -> subprocess.Popen:
+    """A server in its own process group; its output goes to `log`, shown if it fails."""
+    process = subprocess.Popen(
+        command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    process.log = log  # type: ignore[attr-defined]
+    return process
+
+
+def _output(process: subprocess.Popen) -> str:
+    process.log.seek(0)  # type: ignore[attr-defined]
+    return process.log.read().decode(errors="replace")[-3000:]  # type: ignore[attr-defined]
 
 
 def wait_ready(url: str, process: subprocess.Popen, seconds: float = 180) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"server exited early: {' '.join(map(str, process.args))}")
+            raise SystemExit(f"server exited early: {process.args}\n{_output(process)}")
         try:
             if httpx.get(url, timeout=1).status_code == 200:
                 return
         except httpx.TransportError:
             pass
         time.sleep(0.5)
-    raise SystemExit(f"server not ready after {seconds} s: {url}")
+    raise SystemExit(f"server not ready after {seconds} s: {url}\n{_output(process)}")
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -143,20 +153,22 @@ def main() -> None:
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     lead = {k: v for k, v in EXAMPLE_LEAD.items()}
     ours_port, mlflow_port = free_port(), free_port()
-    ours = start(
-        [sys.executable, "-m", "uvicorn", "serving.app:create_app", "--factory",
-         "--host", "127.0.0.1", "--port", str(ours_port), "--workers", str(args.workers),
-         "--log-level", "warning", "--no-access-log",
-         "--http", "serving.server:NoDelayH11Protocol"],
-        env,
-    )  # fmt: skip
-    theirs = start(
-        [sys.executable, "-m", "mlflow", "models", "serve", "-m", MODEL_URI, "--env-manager",
-         "local", "--host", "127.0.0.1", "--port", str(mlflow_port), "--workers",
-         str(args.workers)],
-        env,
-    )  # fmt: skip
-    try:
+    with ExitStack() as stack:
+        ours = start(
+            [sys.executable, "-m", "uvicorn", "serving.app:create_app", "--factory",
+             "--host", "127.0.0.1", "--port", str(ours_port), "--workers", str(args.workers),
+             "--log-level", "warning", "--no-access-log",
+             "--http", "serving.server:NoDelayHttpToolsProtocol", "--loop", "uvloop"],
+            env, stack.enter_context(tempfile.TemporaryFile()),
+        )  # fmt: skip
+        stack.callback(stop, ours)
+        theirs = start(
+            [sys.executable, "-m", "mlflow", "models", "serve", "-m", MODEL_URI,
+             "--env-manager", "local", "--host", "127.0.0.1", "--port", str(mlflow_port),
+             "--workers", str(args.workers)],
+            env, stack.enter_context(tempfile.TemporaryFile()),
+        )  # fmt: skip
+        stack.callback(stop, theirs)
         wait_ready(f"http://127.0.0.1:{ours_port}/readyz", ours)
         wait_ready(f"http://127.0.0.1:{mlflow_port}/ping", theirs)
         results = {
@@ -169,9 +181,6 @@ def main() -> None:
                 json.dumps({"dataframe_records": [lead]}), args.mlflow_requests, args.connections,
             ),
         }  # fmt: skip
-    finally:
-        stop(ours)
-        stop(theirs)
     for name, r in results.items():
         print(
             f"{name:>20}: {r['rps']:8.0f} req/s  p50 {r['p50_ms']:6.1f} ms  "

@@ -393,7 +393,7 @@ def _serve(host: str | None, port: int | None, banner: str | None = None) -> Non
     import uvicorn
 
     from leadscore.logs import configure
-    from serving.server import NoDelayH11Protocol
+    from serving.server import NoDelayHttpToolsProtocol
     from serving.settings import Settings
 
     configure()
@@ -416,7 +416,8 @@ def _serve(host: str | None, port: int | None, banner: str | None = None) -> Non
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
-        http=NoDelayH11Protocol,
+        http=NoDelayHttpToolsProtocol,
+        loop="uvloop",
         log_level="warning",
         access_log=False,
     )

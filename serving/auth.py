@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable
-from typing import Literal
+from collections.abc import Callable, Coroutine
+from typing import Any, Literal
 
 from fastapi import Request
 
@@ -47,10 +47,10 @@ def _digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def require(scope: Scope) -> Callable[[Request], None]:
+def require(scope: Scope) -> Callable[[Request], Coroutine[Any, Any, None]]:
     """A dependency that lets a request through only with a key of `scope` (or admin)."""
 
-    def check(request: Request) -> None:
+    async def check(request: Request) -> None:
         keys: dict[str, Scope] = request.app.state.api_keys
         if not keys:
             return  # no keys configured: the server only listens on loopback

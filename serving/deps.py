@@ -1,4 +1,7 @@
-"""Typed dependencies: the settings and the loaded model, from the app's state."""
+"""Typed dependencies: the settings and the loaded model, from the app's state.
+
+All are `async def`: they only read app state, and a sync dependency would cost a thread hop.
+"""
 
 from __future__ import annotations
 
@@ -13,11 +16,11 @@ from serving.predlog import PredictionLog
 from serving.settings import Settings
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_model(request: Request) -> LoadedModel:
+async def get_model(request: Request) -> LoadedModel:
     model: LoadedModel | None = request.app.state.model
     if model is None:
         reason = request.app.state.load_error or "no model loaded"
@@ -28,11 +31,11 @@ def get_model(request: Request) -> LoadedModel:
     return model
 
 
-def get_metrics(request: Request) -> Metrics:
+async def get_metrics(request: Request) -> Metrics:
     return request.app.state.metrics
 
 
-def get_prediction_log(request: Request) -> PredictionLog | None:
+async def get_prediction_log(request: Request) -> PredictionLog | None:
     return request.app.state.prediction_log
 
 

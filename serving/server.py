@@ -1,4 +1,4 @@
-"""Running the app under uvicorn, with TCP_NODELAY on every accepted connection.
+"""Running the app under uvicorn: httptools parsing, uvloop, TCP_NODELAY on every connection.
 
 With several workers, uvicorn's accepted sockets keep Nagle's algorithm on, and each answer then
 waits about 40 ms for the client's delayed ACK. Turning it off per connection removes the stall.
@@ -10,10 +10,10 @@ import contextlib
 import socket
 from typing import Any
 
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 
-class NoDelayH11Protocol(H11Protocol):
+class NoDelayHttpToolsProtocol(HttpToolsProtocol):
     def connection_made(self, transport: Any) -> None:
         sock = transport.get_extra_info("socket")
         if sock is not None:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
-from serving.deps import get_model
+from serving.deps import ModelDep
 from serving.schemas import ModelRef, Status
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz", response_model=Status)
-def healthz() -> Status:
+async def healthz() -> Status:
     """The process is alive; says nothing about the model."""
     return Status(status="ok")
 
@@ -21,7 +21,6 @@ def healthz() -> Status:
     response_model=Status,
     responses={503: {"description": "No model is loaded yet."}},
 )
-def readyz(request: Request) -> Status:
+async def readyz(model: ModelDep) -> Status:
     """200 once a model is loaded and can score; 503 otherwise."""
-    model = get_model(request)
     return Status(status="ready", model=ModelRef(name=model.name, version=model.version))

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from fastapi.testclient import TestClient
 
 from serving.app import create_app
-from serving.schemas import EXAMPLE_LEAD
+from serving.schemas import EXAMPLE_LEAD, BatchResponse, Score
 from serving.settings import Settings
 from tests.conftest import TrainedModel
 
@@ -74,6 +74,18 @@ def test_score_returns_every_field(client: TestClient) -> None:
         "feature", "description", "value", "contribution", "direction", "sentence"
     }  # fmt: skip
     assert body["model"]["name"] == "lead-scoring" and body["model"]["version"] == "1"
+
+
+def test_answers_hold_to_the_documented_response_models(client: TestClient) -> None:
+    """Answers skip response-model validation for speed, so the schema is checked here."""
+    for reasons in (0, 5, 50):
+        body = client.post(f"/v1/score?reasons={reasons}", json=IDEAL).json()
+        assert Score.model_validate(body).model_dump(mode="json") == body
+    batch = client.post("/v1/score/batch", json={"leads": [IDEAL, COLD, {}]}).json()
+    assert BatchResponse.model_validate(batch).model_dump(mode="json") == batch
+    spec = client.get("/openapi.json").json()
+    answer = spec["paths"]["/v1/score"]["post"]["responses"]["200"]["content"]
+    assert answer["application/json"]["schema"] == {"$ref": "#/components/schemas/Score"}
 
 
 def test_ideal_lead_with_a_recent_demo_request_beats_a_cold_poor_fit_lead(
