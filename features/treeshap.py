@@ -27,6 +27,7 @@ MAX_TABLE_ROWS = 250_000
 _ZERO = 1e-35  # LightGBM's kZeroThreshold: |x| <= this counts as zero for missing_type Zero
 _MISSING = {"None": 0, "Zero": 1, "NaN": 2}
 _SPARSE_FROM = 16  # rows from which a sparse product beats gathering table rows
+_CHUNK = 512
 # per leaf: its value and [(feature, zero_fraction, [(node, goes_left), ...]), ...]
 _Slot = tuple[int, float, list[tuple[int, bool]]]
 
@@ -135,9 +136,10 @@ class TreeShapTables:
         if self._any_zero_missing:
             zero = self._num_zero_missing & (np.abs(values) <= _ZERO)
             left = np.where(zero, self._num_zero_left, left)
-        # Casting truncates toward zero, as LightGBM's int cast does; -1 is the last column.
-        codes = np.nan_to_num(matrix[:, self._cat_feature], nan=-1.0)
-        codes = np.clip(codes, -1, self._cat_members.shape[1] - 1).astype(np.intp)
+        # fmax turns a missing code into -1, the last column; casting truncates toward zero,
+        # as LightGBM's int cast does.
+        codes = np.fmax(matrix[:, self._cat_feature], -1.0)
+        codes = np.minimum(codes, self._cat_members.shape[1] - 1).astype(np.intp)
         categorical = self._cat_members[self._cat_rows, codes]
         padding = np.zeros((len(matrix), 1), dtype=bool)
         return np.concatenate([left, categorical, padding], axis=1)
@@ -150,6 +152,9 @@ class TreeShapTables:
             contributions = np.zeros((n, self.n_features + 1))
             contributions[:, -1] = self.bias
             return np.full(n, self._constant), contributions
+        if n > _CHUNK:  # in slices that stay in cache, rather than trees x rows temporaries
+            parts = [self.explain(matrix[i : i + _CHUNK]) for i in range(0, n, _CHUNK)]
+            return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
         decisions = self.goes_left(matrix)[:, self._tree_nodes]
         rows = self._tree_offset + (decisions @ self._powers).astype(np.intp)
         if n < _SPARSE_FROM:
