@@ -8,11 +8,12 @@ STAMP := $(VENV)/.install-stamp
 
 install: $(STAMP)
 
-# uv installs the same pyproject several times faster than pip; pip is the fallback.
+# uv installs the same pyproject several times faster than pip; pip is the fallback. Bytecode is
+# compiled at install, so no command pays for compiling its imports (even without a writable cache).
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv \
-		&& $(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]' \
+		&& $(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e '.[dev]' \
 		|| $(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 

@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import signal
 import socket
 import statistics
@@ -25,10 +26,11 @@ import tempfile
 import time
 from contextlib import ExitStack
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import httpx
 
+from leadscore.demo_data import generate, write
 from serving.schemas import EXAMPLE_LEAD
 
 MODEL_URI = "models:/lead-scoring@champion"
@@ -117,27 +119,71 @@ async def drive(url: str, body: bytes, requests: int, connections: int) -> list[
     return latencies
 
 
-def load_in_child(url: str, body: str, requests: int, connections: int) -> dict[str, float]:
+def load_in_child(
+    url: str, body: str, requests: int, connections: int, warmup: int
+) -> dict[str, float]:
     """Drive the load from another process, so the client does not share our interpreter."""
     code = (
         "import asyncio, json, sys, time; from benchmarks.serve import drive; "
-        "a = json.loads(sys.argv[1]); drive_ = drive(a['url'], a['body'].encode(), 200, "
-        "a['connections']); asyncio.run(drive_); t = time.perf_counter(); "
-        "lat = asyncio.run(drive(a['url'], a['body'].encode(), a['requests'], a['connections'])); "
+        "a = json.load(sys.stdin); body = a['body'].encode(); "
+        "asyncio.run(drive(a['url'], body, a['warmup'], a['connections'])); "
+        "t = time.perf_counter(); "
+        "lat = asyncio.run(drive(a['url'], body, a['requests'], a['connections'])); "
         "print(json.dumps({'seconds': time.perf_counter() - t, 'latencies': lat}))"
     )
-    args = json.dumps({"url": url, "body": body, "requests": requests, "connections": connections})
+    task = {"url": url, "body": body, "requests": requests, "connections": connections,
+            "warmup": warmup}  # fmt: skip
     out = subprocess.run(
-        [sys.executable, "-c", code, args], capture_output=True, text=True, check=True,
-        cwd=Path(__file__).parents[1],
+        [sys.executable, "-c", code], input=json.dumps(task), capture_output=True, text=True,
+        check=True, cwd=Path(__file__).parents[1],
     )  # fmt: skip
     result = json.loads(out.stdout)
     latencies = sorted(result["latencies"])
     return {
         "rps": len(latencies) / result["seconds"],
         "p50_ms": statistics.median(latencies) * 1000,
-        "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+        "p99_ms": latencies[max(int(len(latencies) * 0.99) - 1, 0)] * 1000,
     }
+
+
+def demo_batch(n_leads: int) -> dict[str, list[dict[str, Any]]]:
+    """`n_leads` generated demo leads with their activities, as a /v1/score/batch body."""
+    export = generate(n_leads, seed=7)
+    fields = ["lead_id", "created_at", "source", "campaign", "country", "industry",
+              "company_size", "job_title", "email_domain"]  # fmt: skip
+    leads = export.leads[fields].astype(object).where(export.leads[fields].notna(), None)
+    activities: dict[str, list[dict[str, str]]] = {}
+    for lead_id, kind, when in export.activities[
+        ["lead_id", "activity_type", "occurred_at"]
+    ].itertuples(index=False):
+        activities.setdefault(lead_id, []).append(
+            {"activity_type": kind, "occurred_at": when.isoformat()}
+        )
+    as_of = export.exported_at.isoformat()
+    batch = []
+    for lead in leads.to_dict("records"):
+        lead["created_at"] = lead["created_at"].isoformat()
+        lead["company_size"] = None if lead["company_size"] is None else int(lead["company_size"])
+        batch.append({**lead, "activities": activities.get(lead["lead_id"], []), "as_of": as_of})
+    return {"leads": batch}
+
+
+def score_command(env: dict[str, str], n_leads: int) -> dict[str, float]:
+    """`leadscore score` on `n_leads` generated leads: its own leads/s, and over the wall clock."""
+    with tempfile.TemporaryDirectory() as folder:
+        write(generate(n_leads, seed=11), Path(folder))
+        started = time.perf_counter()
+        out = subprocess.run(
+            [str(Path(sys.executable).parent / "leadscore"), "score",
+             "--input", f"{folder}/leads.parquet", "--activities", f"{folder}/activities.parquet",
+             "--out", f"{folder}/scores.parquet"],
+            env=env, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        wall = time.perf_counter() - started
+    reported = re.search(r"\(([\d,]+) leads/s", out.stdout + out.stderr)
+    if reported is None:
+        raise SystemExit(f"leadscore score printed no leads/s:\n{out.stdout}\n{out.stderr}")
+    return {"leads_per_s": float(reported.group(1).replace(",", "")), "wall_per_s": n_leads / wall}
 
 
 def main() -> None:
@@ -146,6 +192,8 @@ def main() -> None:
     parser.add_argument("--mlflow-requests", type=int, default=400)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--batches", type=int, default=40, help="batches of 1,000 leads")
+    parser.add_argument("--command-leads", type=int, default=200_000)
     args = parser.parse_args()
     env = {**os.environ, "LEADSCORE_PREDICTION_DB": "", "LEADSCORE_MODEL_POLL_SECONDS": "0"}
     env.setdefault("LEADSCORE_MLFLOW_TRACKING_URI", "sqlite:///mlflow.db")
@@ -155,11 +203,10 @@ def main() -> None:
     ours_port, mlflow_port = free_port(), free_port()
     with ExitStack() as stack:
         ours = start(
-            [sys.executable, "-m", "uvicorn", "serving.app:create_app", "--factory",
-             "--host", "127.0.0.1", "--port", str(ours_port), "--workers", str(args.workers),
-             "--log-level", "warning", "--no-access-log",
-             "--http", "serving.server:NoDelayHttpToolsProtocol", "--loop", "uvloop"],
-            env, stack.enter_context(tempfile.TemporaryFile()),
+            [str(Path(sys.executable).parent / "leadscore"), "serve", "--host", "127.0.0.1",
+             "--port", str(ours_port)],
+            {**env, "LEADSCORE_WORKERS": str(args.workers)},
+            stack.enter_context(tempfile.TemporaryFile()),
         )  # fmt: skip
         stack.callback(stop, ours)
         theirs = start(
@@ -174,18 +221,34 @@ def main() -> None:
         results = {
             "leadscore": load_in_child(
                 f"http://127.0.0.1:{ours_port}/v1/score", json.dumps(lead), args.requests,
-                args.connections,
+                args.connections, warmup=200,
             ),
             "mlflow models serve": load_in_child(
                 f"http://127.0.0.1:{mlflow_port}/invocations",
                 json.dumps({"dataframe_records": [lead]}), args.mlflow_requests, args.connections,
+                warmup=20,
             ),
         }  # fmt: skip
+        stop(theirs)
+        batch = load_in_child(
+            f"http://127.0.0.1:{ours_port}/v1/score/batch", json.dumps(demo_batch(1000)),
+            args.batches, 2 * args.workers, warmup=2 * args.workers,
+        )  # fmt: skip
+    command = score_command(env, args.command_leads)
     for name, r in results.items():
         print(
             f"{name:>20}: {r['rps']:8.0f} req/s  p50 {r['p50_ms']:6.1f} ms  "
             f"p99 {r['p99_ms']:6.1f} ms"
         )
+    print(
+        f"{'batch of 1,000':>20}: {batch['rps'] * 1000:8.0f} explained leads/s over HTTP "
+        f"({2 * args.workers} connections, p50 {batch['p50_ms']:.0f} ms a batch)"
+    )
+    print(
+        f"{'leadscore score':>20}: {command['leads_per_s']:8.0f} explained leads/s as it reports "
+        f"(reading and writing included), {command['wall_per_s']:.0f} over the whole command "
+        f"with start-up, on {args.command_leads:,} leads"
+    )
     ours_rps, theirs_rps = results["leadscore"]["rps"], results["mlflow models serve"]["rps"]
     print(f"explained req/s (leadscore, {args.connections} connections): {ours_rps:.0f}")
     print(f"ratio leadscore / mlflow models serve: {ours_rps / theirs_rps:.1f}x")

@@ -7,6 +7,7 @@ so a server never re-implements a transform and cannot pair a model with the wro
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import math
@@ -47,7 +48,7 @@ class Calibrator:
         return 1.0 / (1.0 + np.exp(-(self.slope * margin + self.intercept)))
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: results are built by the thousand, frozen init is slower
 class Reason:
     """One feature's push on this lead's score, in log-odds: positive raises it."""
 
@@ -66,7 +67,7 @@ INSUFFICIENT_DATA_REASON = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ScoredLead:
     lead_id: str | None
     probability: float | None
@@ -106,6 +107,8 @@ class LeadScorer:
         self.metadata = dict(metadata or {})
         self.online = OnlineFeatures(feature_set)
         self._names = feature_set.names
+        # Reasons repeat ("Industry is Software"): word each (feature, value) once.
+        self._sentence = functools.lru_cache(maxsize=8192)(self._word)
         self._descriptions = [feature.description for feature in feature_set]
         # feature x group: contributions @ this sums each lead's pushes by group
         self._group_matrix = np.array(
@@ -256,7 +259,7 @@ class LeadScorer:
                 dict(zip(GROUPS, sums, strict=True))
                 for sums in (pushes @ self._group_matrix).tolist()
             ]
-        names, features, descriptions = self._names, self.feature_set.features, self._descriptions
+        names, descriptions = self._names, self._descriptions
         results = []
         for row, (lead_id, probability) in enumerate(zip(lead_ids, probabilities, strict=True)):
             score = round(probability * 100)
@@ -272,7 +275,7 @@ class LeadScorer:
                         value=value,
                         contribution=push,
                         direction="up" if push > 0 else "down",
-                        sentence=sentence(features[i], value),
+                        sentence=self._sentence(i, value),
                     )
                 )
             results.append(
@@ -289,6 +292,9 @@ class LeadScorer:
                 )
             )
         return results
+
+    def _word(self, index: int, value: FeatureValue) -> str:
+        return sentence(self.feature_set.features[index], value)
 
     def _hash(self, values: Mapping[str, FeatureValue]) -> str:
         """A short digest of a lead's feature values: comparable across logs, not reversible."""

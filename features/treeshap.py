@@ -82,11 +82,12 @@ class TreeShapTables:
         """Numerical split nodes first, then categorical ones, then a never-true padding column:
         decisions come out as one concatenation, in this order."""
         categorical = np.array([c is not None for c in compiled.node_categories], dtype=bool)
+        feature = np.array(compiled.node_feature, dtype=np.intp)
         numerical, categories = np.flatnonzero(~categorical), np.flatnonzero(categorical)
+        categories = categories[np.argsort(feature[categories], kind="stable")]
         self._position = np.empty(len(categorical) + 1, dtype=np.intp)
         self._position[np.concatenate([numerical, categories])] = np.arange(len(categorical))
         self._position[-1] = len(categorical)
-        feature = np.array(compiled.node_feature, dtype=np.intp)
         missing = np.array(compiled.node_missing, dtype=np.int8)[numerical]
         default_left = np.array(compiled.node_default_left, dtype=bool)[numerical]
         self._num_feature = feature[numerical]
@@ -98,14 +99,18 @@ class TreeShapTables:
         self._num_zero_missing = missing == _MISSING["Zero"]
         self._num_zero_left = default_left
         self._any_zero_missing = bool(self._num_zero_missing.any())
-        self._cat_feature = feature[categories]
-        sets = [compiled.node_categories[i] or frozenset() for i in categories]
-        # The last column answers for missing, negative and unseen categories: always right.
-        width = max((max(s, default=0) for s in sets), default=0) + 2
-        self._cat_members = np.zeros((len(sets), width), dtype=bool)
-        for row, members in enumerate(sets):
-            self._cat_members[row, sorted(members)] = True
-        self._cat_rows = np.arange(len(sets))
+        # Per categorical feature, a (code x node) membership table: a lead's decisions at all
+        # of that feature's nodes are one row of it. The last row answers for missing,
+        # negative and unseen codes: always right.
+        self._cat_tables: list[tuple[int, np.ndarray]] = []
+        for cat_feature in np.unique(feature[categories]):
+            nodes = categories[feature[categories] == cat_feature]
+            sets = [compiled.node_categories[i] or frozenset() for i in nodes]
+            width = max(max(members, default=0) for members in sets) + 2
+            table = np.zeros((width, len(nodes)), dtype=bool)
+            for column, members in enumerate(sets):
+                table[sorted(members), column] = True
+            self._cat_tables.append((int(cat_feature), table))
 
     def _tables(self, compiled: _Compiled) -> None:
         """One row per tree and decision pattern: each feature's credit, then the leaf value.
@@ -114,9 +119,14 @@ class TreeShapTables:
         leaves their pattern numbers unchanged.
         """
         splits = max((len(tree.nodes) for tree in compiled.trees), default=0)
-        self._tree_nodes = np.full((len(compiled.trees), splits), -1, dtype=np.intp)
+        # Up to 8 splits, a tree's decisions are 1, 2, 4 or 8 bytes of 0/1 read as one integer;
+        # multiplying by sum(2^7j) lands byte i's bit at 7(width-1)+i, with no carries.
+        self._width = next((w for w in (1, 2, 4, 8) if splits <= w), splits)
+        self._magic = np.uint64(sum(1 << (7 * j) for j in range(self._width)))
+        self._shift = np.uint64(7 * (self._width - 1))
+        self._tree_nodes = np.full((len(compiled.trees), self._width), -1, dtype=np.intp)
         self._tree_offset = np.zeros(len(compiled.trees), dtype=np.intp)
-        self._powers = (1 << np.arange(splits)).astype(np.float64)
+        self._powers = (1 << np.arange(self._width)).astype(np.float64)
         tables = []
         offset = 0
         for t, tree in enumerate(compiled.trees):
@@ -136,13 +146,23 @@ class TreeShapTables:
         if self._any_zero_missing:
             zero = self._num_zero_missing & (np.abs(values) <= _ZERO)
             left = np.where(zero, self._num_zero_left, left)
-        # fmax turns a missing code into -1, the last column; casting truncates toward zero,
-        # as LightGBM's int cast does.
-        codes = np.fmax(matrix[:, self._cat_feature], -1.0)
-        codes = np.minimum(codes, self._cat_members.shape[1] - 1).astype(np.intp)
-        categorical = self._cat_members[self._cat_rows, codes]
-        padding = np.zeros((len(matrix), 1), dtype=bool)
-        return np.concatenate([left, categorical, padding], axis=1)
+        parts = [left]
+        for cat_feature, table in self._cat_tables:
+            # fmax turns a missing code into -1, the last row; the cast truncates toward zero
+            # as LightGBM's int cast does.
+            codes = np.minimum(np.fmax(matrix[:, cat_feature], -1.0), len(table) - 1)
+            parts.append(table[codes.astype(np.intp)])
+        parts.append(np.zeros((len(matrix), 1), dtype=bool))
+        return np.concatenate(parts, axis=1)
+
+    def _patterns(self, decisions: np.ndarray) -> np.ndarray:
+        """Each tree's decision pattern number, from (rows x trees x width) 0/1 decisions."""
+        if self._width > 8:
+            return (decisions @ self._powers).astype(np.intp)
+        packed = np.ascontiguousarray(decisions).view(f"<u{self._width}")[..., 0]
+        packed = packed.astype(np.uint64)
+        bits = (packed * self._magic) >> self._shift
+        return (bits & np.uint64((1 << self._width) - 1)).astype(np.intp)
 
     def explain(self, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(raw scores, contributions): a credit per feature then the bias, as pred_contrib."""
@@ -156,7 +176,7 @@ class TreeShapTables:
             parts = [self.explain(matrix[i : i + _CHUNK]) for i in range(0, n, _CHUNK)]
             return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
         decisions = self.goes_left(matrix)[:, self._tree_nodes]
-        rows = self._tree_offset + (decisions @ self._powers).astype(np.intp)
+        rows = self._tree_offset + self._patterns(decisions)
         if n < _SPARSE_FROM:
             summed = self._table[rows].sum(axis=1)
         else:  # one sparse product instead of an n x trees x features gather

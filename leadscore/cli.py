@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
+import time
 import warnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,6 +34,7 @@ DataDir = Annotated[Path, typer.Option("--data", help="Folder with leads, activi
 def _quiet_libraries() -> None:
     """MLflow and friends are chatty; keep the terminal for what the user asked."""
     os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     warnings.filterwarnings("ignore")
     for name in ("mlflow", "alembic", "urllib3"):
         logging.getLogger(name).setLevel(logging.ERROR)
@@ -265,6 +268,8 @@ def score(
     from training.data import read_file
 
     model = _load_model(model_uri)
+    gc.freeze()  # full collections would otherwise walk every object MLflow left behind
+    started = time.perf_counter()
     with console.status("Scoring"):
         leads = read_file(input_path)
         events = read_file(activities) if activities else None
@@ -295,8 +300,12 @@ def score(
             rows.to_parquet(out, index=False)
         else:
             rows.to_csv(out, index=False)
+    seconds = time.perf_counter() - started
     console.print(
-        f"[green]Scored[/] {len(rows):,} leads with {model.name} v{model.version} -> {out}"
+        f"[green]Scored[/] {len(rows):,} leads with {model.name} v{model.version} -> {out} "
+        f"in {seconds:.1f} s ({len(rows) / max(seconds, 1e-9):,.0f} leads/s, reading and "
+        "writing included)",
+        soft_wrap=True,
     )
 
 
@@ -310,10 +319,12 @@ def _load_model(model_uri: str | None) -> LoadedModel:
 
 
 def _reasons_json(reasons: list) -> str:
-    return json.dumps(
-        [{"feature": r.feature, "value": r.value, "contribution": round(r.contribution, 4)}
-         for r in reasons]
-    )  # fmt: skip
+    import orjson
+
+    return orjson.dumps(
+        [{"feature": r.feature, "value": r.value, "contribution": round(r.contribution, 4),
+          "direction": r.direction, "sentence": r.sentence} for r in reasons]
+    ).decode()  # fmt: skip
 
 
 ModelNameOption = Annotated[
@@ -390,10 +401,8 @@ def serve(
 
 def _serve(host: str | None, port: int | None, banner: str | None = None) -> None:
     _quiet_libraries()
-    import uvicorn
-
     from leadscore.logs import configure
-    from serving.server import NoDelayHttpToolsProtocol
+    from serving.server import run
     from serving.settings import Settings
 
     configure()
@@ -410,17 +419,16 @@ def _serve(host: str | None, port: int | None, banner: str | None = None) -> Non
     if banner:
         # Plain print: rich would wrap the curl line and read its JSON brackets as markup.
         print(banner, flush=True)
-    uvicorn.run(
-        "serving.app:create_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        http=NoDelayHttpToolsProtocol,
-        loop="uvloop",
-        log_level="warning",
-        access_log=False,
-    )
+    try:
+        run(settings.host, settings.port, settings.workers, setup=configure)
+    except OSError as error:
+        console.print(
+            f"[bold red]Cannot listen on {settings.host}:{settings.port}[/]: {error.strerror}; "
+            "the address is probably already in use: stop the other server or set "
+            "LEADSCORE_PORT.",
+            highlight=False,
+        )
+        raise typer.Exit(2) from None
 
 
 @app.command()

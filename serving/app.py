@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,11 +12,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from serving.auth import parse_keys
+from serving.bodies import document_bodies
 from serving.errors import error_body, install_error_handlers
 from serving.loading import LoadedModel, load_model
 from serving.observe import BodyLimitAndMetrics, Metrics
 from serving.predlog import PredictionLog
 from serving.routes import health, metrics, model, report, score
+from serving.schemas import BatchRequest, Lead
 from serving.settings import Settings
 from serving.swap import poll
 
@@ -29,6 +32,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.model, app.state.load_error = _try_load(settings)
+        # Hundreds of thousands of long-lived objects (MLflow, the model) would otherwise be
+        # traversed by every full garbage collection that parsing big batches sets off.
+        gc.collect()
+        gc.freeze()
         app.state.prediction_log = (
             PredictionLog(settings.prediction_db, settings.prediction_table).start()
             if settings.prediction_db
@@ -76,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(report.router)
     app.include_router(metrics.router)
+    document_bodies(app, [Lead, BatchRequest])
     return app
 
 

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 
 from features import ScoredLead
 from serving.auth import require
+from serving.bodies import body_doc, json_body
 from serving.deps import MetricsDep, ModelDep, PredictionLogDep, SettingsDep
 from serving.errors import ApiError
 from serving.loading import LoadedModel
@@ -36,9 +37,13 @@ class BatchTooLarge(ApiError):
     code = "batch_too_large"
 
 
-@router.post("/score", response_model=Score)
+@router.post(
+    "/score",
+    response_model=Score,
+    openapi_extra=body_doc(Lead, "One lead, with its recent activities."),
+)
 async def score_lead(
-    lead: Lead,
+    lead: Annotated[Lead, Depends(json_body(Lead))],
     model: ModelDep,
     settings: SettingsDep,
     metrics: MetricsDep,
@@ -51,9 +56,13 @@ async def score_lead(
     return _json(answer)
 
 
-@router.post("/score/batch", response_model=BatchResponse)
+@router.post(
+    "/score/batch",
+    response_model=BatchResponse,
+    openapi_extra=body_doc(BatchRequest, "Up to LEADSCORE_MAX_BATCH_LEADS leads (1,000)."),
+)
 async def score_batch(
-    batch: BatchRequest,
+    batch: Annotated[BatchRequest, Depends(json_body(BatchRequest))],
     model: ModelDep,
     settings: SettingsDep,
     metrics: MetricsDep,
