@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 import lightgbm as lgb
 import numpy as np
+import orjson
 import pandas as pd
 
 from features.definitions import GROUPS, FeatureSet
@@ -35,6 +36,7 @@ ARTIFACT_FORMAT = 1
 _BOOSTER_FILE = "booster.txt"
 _SCORER_FILE = "scorer.json"
 Moment = datetime | str | int
+_NUMPY = orjson.OPT_SERIALIZE_NUMPY
 
 
 @dataclass(frozen=True)
@@ -298,8 +300,8 @@ class LeadScorer:
 
     def _hash(self, values: Mapping[str, FeatureValue]) -> str:
         """A short digest of a lead's feature values: comparable across logs, not reversible."""
-        text = repr([values[name] for name in self._names])
-        return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+        text = orjson.dumps([values[name] for name in self._names], option=_NUMPY)
+        return hashlib.blake2b(text, digest_size=8).hexdigest()
 
     def save(self, directory: str | Path) -> Path:
         """Write the booster as text, the rest as JSON, and each segment model in a folder."""
