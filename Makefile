@@ -34,6 +34,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/feature_engines.py
 	$(BIN)/python benchmarks/oracle_auc.py
+	$(BIN)/python benchmarks/explain.py
 
 clean:
 	rm -rf $(VENV) data mlflow.db models/mlartifacts .pytest_cache .ruff_cache .hypothesis

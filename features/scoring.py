@@ -151,6 +151,8 @@ class LeadScorer:
     @property
     def attribution(self) -> str:
         """How reasons are computed for this model, as the README explains each."""
+        if self.booster is None:
+            return "none"
         if self._tables is not None:
             return "treeshap-tables"
         return "path" if self._path_explainer is not None else "pred_contrib"

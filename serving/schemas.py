@@ -125,6 +125,9 @@ class ModelInfo(BaseModel):
     icp_rules: list[str]
     exclusions: list[str]
     state: Literal["scored", "insufficient_data"] = "scored"
+    attribution: Literal["treeshap-tables", "pred_contrib", "path", "none"] = Field(
+        "treeshap-tables", description="How reasons are computed; the README explains each."
+    )
     segment_by: str | None = None
     segments: dict[str, dict[str, float]] = Field(
         default_factory=dict, description="Holdout metrics of each segment model."

@@ -30,6 +30,7 @@ def model_info(model: ModelDep) -> ModelInfo:
         icp_rules=[str(rule) for rule in scorer.policy.icp],
         exclusions=[str(rule) for rule in scorer.policy.exclusions],
         state=scorer.state,
+        attribution=scorer.attribution,
         segment_by=scorer.segment_by,
         segments=metadata.get("segments", {}),
         splits=metadata.get("splits", {}),

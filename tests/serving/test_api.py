@@ -123,6 +123,7 @@ def test_model_info_shows_holdout_metrics_and_thresholds(
     assert body["thresholds"]["sql_threshold"] >= body["thresholds"]["mql_threshold"]
     assert body["trained_at"]
     assert {f["group"] for f in body["features"]} == {"fit", "engagement", "source"}
+    assert body["attribution"] == "treeshap-tables"
 
 
 def test_health_and_readiness(client: TestClient) -> None:

@@ -118,5 +118,6 @@ def test_train_from_postgresql(tmp_path: Path) -> None:
         engine.dispose()
     assert "duration" in result.audit.excluded
     assert "row_id" not in result.trainer.scorer_.feature_set.names
+    assert result.trainer.scorer_.attribution == "path"  # linear trees: no TreeSHAP
     assert result.trainer.metrics_["roc_auc"] >= 0.70
     assert result.registration.promoted

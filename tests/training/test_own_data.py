@@ -212,6 +212,7 @@ def test_rules_only_cold_start_serves_recommendations_without_a_score(
     assert excluded.json()["recommendation"] == "disqualified"
     assert unfit.json()["recommendation"] == "MQL"
     assert info["state"] == "insufficient_data"
+    assert info["attribution"] == "none"
 
 
 def test_segment_models_route_leads_through_the_api(
