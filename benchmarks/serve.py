@@ -2,12 +2,15 @@
 
 Run after `make demo` (it needs the registered champion):
 
-    .venv/bin/python benchmarks/serve.py [--requests 4000] [--connections 8] [--workers 2]
+    .venv/bin/python benchmarks/serve.py [--requests 6000] [--connections 8] [--workers 2]
 
-Starts both servers on 127.0.0.1, drives each with the same bounded load (one lead per request,
-8 connections) from a separate process, prints req/s, p50 and p99 for each, and ends with the
-ratios. Both return the same thing: score, top-5 reasons and recommendation. It stops what it
-started. The prediction log is off here (it writes off the request path in any case).
+Starts `leadscore serve` and `mlflow models serve` on 127.0.0.1 with the same registered model
+and the same number of workers, and drives each with the same bounded load (one lead per
+request over 8 keep-alive connections) from a separate process: req/s, p50 and p99 for each.
+Both return the same thing: score, top-5 reasons and recommendation. Then it sends 1,000-lead
+batches to /v1/score/batch, and runs `leadscore score` on 200,000 generated leads, in explained
+leads/s. It stops what it started, and ends with the explained req/s and the ratio to MLflow.
+The prediction log is off here (it writes off the request path in any case).
 """
 
 from __future__ import annotations
@@ -188,7 +191,7 @@ def score_command(env: dict[str, str], n_leads: int) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--requests", type=int, default=4000)
+    parser.add_argument("--requests", type=int, default=6000)
     parser.add_argument("--mlflow-requests", type=int, default=400)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
