@@ -102,7 +102,7 @@ class TreeShapTables:
         # Per categorical feature, a (code x node) membership table: a lead's decisions at all
         # of that feature's nodes are one row of it. The last row answers for missing,
         # negative and unseen codes: always right.
-        self._cat_tables: list[tuple[int, np.ndarray]] = []
+        self._cat_tables: list[np.ndarray] = []
         for cat_feature in np.unique(feature[categories]):
             nodes = categories[feature[categories] == cat_feature]
             sets = [compiled.node_categories[i] or frozenset() for i in nodes]
@@ -110,7 +110,9 @@ class TreeShapTables:
             table = np.zeros((width, len(nodes)), dtype=bool)
             for column, members in enumerate(sets):
                 table[sorted(members), column] = True
-            self._cat_tables.append((int(cat_feature), table))
+            self._cat_tables.append(table)
+        self._cat_columns = np.unique(feature[categories])
+        self._cat_last = np.array([len(table) - 1 for table in self._cat_tables], dtype=np.float64)
 
     def _tables(self, compiled: _Compiled) -> None:
         """One row per tree and decision pattern: each feature's credit, then the leaf value.
@@ -146,12 +148,11 @@ class TreeShapTables:
         if self._any_zero_missing:
             zero = self._num_zero_missing & (np.abs(values) <= _ZERO)
             left = np.where(zero, self._num_zero_left, left)
-        parts = [left]
-        for cat_feature, table in self._cat_tables:
-            # fmax turns a missing code into -1, the last row; the cast truncates toward zero
-            # as LightGBM's int cast does.
-            codes = np.minimum(np.fmax(matrix[:, cat_feature], -1.0), len(table) - 1)
-            parts.append(table[codes.astype(np.intp)])
+        # fmax turns a missing code into -1, the last row; the cast truncates toward zero as
+        # LightGBM's int cast does.
+        codes = np.fmax(matrix[:, self._cat_columns], -1.0)
+        codes = np.minimum(codes, self._cat_last).astype(np.intp)
+        parts = [left, *(table[codes[:, k]] for k, table in enumerate(self._cat_tables))]
         parts.append(np.zeros((len(matrix), 1), dtype=bool))
         return np.concatenate(parts, axis=1)
 

@@ -9,6 +9,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import FastAPI
 
 from serving.auth import parse_keys
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.model, app.state.load_error = _try_load(settings)
+        app.state.batch_slot = anyio.CapacityLimiter(1)  # made on the loop that serves
         # Hundreds of thousands of long-lived objects (MLflow, the model) would otherwise be
         # traversed by every full garbage collection that parsing big batches sets off.
         gc.collect()

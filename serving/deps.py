@@ -1,12 +1,14 @@
-"""Typed dependencies: the settings and the loaded model, from the app's state.
+"""Typed dependencies: the loaded model and what scoring needs, from the app's state.
 
 All are `async def`: they only read app state, and a sync dependency would cost a thread hop.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
 
 from serving.errors import ModelUnavailable
@@ -14,10 +16,6 @@ from serving.loading import LoadedModel
 from serving.observe import Metrics
 from serving.predlog import PredictionLog
 from serving.settings import Settings
-
-
-async def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
 
 
 async def get_model(request: Request) -> LoadedModel:
@@ -31,15 +29,27 @@ async def get_model(request: Request) -> LoadedModel:
     return model
 
 
-async def get_metrics(request: Request) -> Metrics:
-    return request.app.state.metrics
+@dataclass(frozen=True)
+class Scoring:
+    """What a scoring route needs, in one dependency: each one FastAPI resolves costs time."""
+
+    model: LoadedModel
+    settings: Settings
+    metrics: Metrics
+    prediction_log: PredictionLog | None
+    batch_slot: anyio.CapacityLimiter
 
 
-async def get_prediction_log(request: Request) -> PredictionLog | None:
-    return request.app.state.prediction_log
+async def get_scoring(request: Request) -> Scoring:
+    state = request.app.state
+    return Scoring(
+        await get_model(request),
+        state.settings,
+        state.metrics,
+        state.prediction_log,
+        state.batch_slot,
+    )
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-PredictionLogDep = Annotated[PredictionLog | None, Depends(get_prediction_log)]
-MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 ModelDep = Annotated[LoadedModel, Depends(get_model)]
+ScoringDep = Annotated[Scoring, Depends(get_scoring)]

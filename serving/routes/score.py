@@ -5,21 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+import anyio
 import orjson
 from fastapi import APIRouter, Depends, Query
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from features import ScoredLead
 from serving.auth import require
 from serving.bodies import body_doc, json_body
-from serving.deps import MetricsDep, ModelDep, PredictionLogDep, SettingsDep
+from serving.deps import Scoring, ScoringDep
 from serving.errors import ApiError
 from serving.loading import LoadedModel
-from serving.observe import Metrics
-from serving.predlog import PredictionLog, row
+from serving.predlog import row
 from serving.schemas import BatchRequest, BatchResponse, Lead, Score
-from serving.settings import Settings
 
 router = APIRouter(prefix="/v1", tags=["score"], dependencies=[Depends(require("score"))])
 ReasonsQuery = Annotated[
@@ -44,15 +42,12 @@ class BatchTooLarge(ApiError):
 )
 async def score_lead(
     lead: Annotated[Lead, Depends(json_body(Lead))],
-    model: ModelDep,
-    settings: SettingsDep,
-    metrics: MetricsDep,
-    log: PredictionLogDep,
+    scoring: ScoringDep,
     reasons: ReasonsQuery = None,
 ) -> Response:
     """Score one lead: probability, 0-100 score, grade, recommendation and top reasons."""
     # One lead takes well under a millisecond: scoring it on the event loop beats a thread hop.
-    (answer,) = _score(model, settings, metrics, log, [lead], reasons)
+    (answer,) = _score(scoring, [lead], reasons)
     return _json(answer)
 
 
@@ -63,21 +58,21 @@ async def score_lead(
 )
 async def score_batch(
     batch: Annotated[BatchRequest, Depends(json_body(BatchRequest))],
-    model: ModelDep,
-    settings: SettingsDep,
-    metrics: MetricsDep,
-    log: PredictionLogDep,
+    scoring: ScoringDep,
     reasons: ReasonsQuery = None,
 ) -> Response:
     """Score many leads in one call; answers come back in the order the leads were sent."""
-    if len(batch.leads) > settings.max_batch_leads:
+    limit = scoring.settings.max_batch_leads
+    if len(batch.leads) > limit:
         raise BatchTooLarge(
-            f"expected at most {settings.max_batch_leads} leads, got {len(batch.leads)}; "
-            "split the batch",
+            f"expected at most {limit} leads, got {len(batch.leads)}; split the batch",
             field="leads",
         )
-    # Up to a thousand leads: off the event loop, so single-lead calls keep flowing meanwhile.
-    answers = await run_in_threadpool(_score, model, settings, metrics, log, batch.leads, reasons)
+    # Up to a thousand leads: off the event loop, so single-lead calls keep flowing meanwhile,
+    # and one batch at a time per worker, since threads scoring at once only fight for the GIL.
+    answers = await anyio.to_thread.run_sync(
+        _score, scoring, batch.leads, reasons, limiter=scoring.batch_slot
+    )
     return _json({"scores": answers})
 
 
@@ -87,14 +82,8 @@ def _json(content: Any) -> Response:
     return Response(orjson.dumps(content), media_type="application/json")
 
 
-def _score(
-    model: LoadedModel,
-    settings: Settings,
-    metrics: Metrics,
-    prediction_log: PredictionLog | None,
-    leads: list[Lead],
-    reasons: int | None,
-) -> list[dict[str, Any]]:
+def _score(scoring: Scoring, leads: list[Lead], reasons: int | None) -> list[dict[str, Any]]:
+    model, settings = scoring.model, scoring.settings
     now = datetime.now(UTC)
     for index, lead in enumerate(leads):
         if len(lead.activities) > settings.max_activities_per_lead:
@@ -109,9 +98,9 @@ def _score(
         reasons=settings.default_reasons if reasons is None else reasons,
     )
     for result in results:
-        metrics.scores.labels(result.recommendation).inc()
-    if prediction_log is not None:
-        prediction_log.record([row(r, model.name, model.version, now) for r in results])
+        scoring.metrics.scores.labels(result.recommendation).inc()
+    if scoring.prediction_log is not None:
+        scoring.prediction_log.record([row(r, model.name, model.version, now) for r in results])
     return [_answer(result, model) for result in results]
 
 

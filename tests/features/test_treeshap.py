@@ -84,3 +84,20 @@ def test_trees_too_deep_for_tables_are_refused_with_the_way_out() -> None:
     assert not fits_tables(booster)
     with pytest.raises(ValueError, match="use pred_contrib"):
         TreeShapTables(booster)
+
+
+def test_numeric_only_models_and_single_leaf_trees() -> None:
+    rng = np.random.default_rng(1)
+    train = rng.normal(size=(2000, 4))
+    labels = (train[:, 0] > 0).astype(int)
+    for params in ({"num_leaves": 4}, {"num_leaves": 4, "min_gain_to_split": 1e9}):
+        booster = lgb.train(
+            {"objective": "binary", "verbose": -1, **params}, lgb.Dataset(train, labels), 10
+        )
+        raw, contributions = TreeShapTables(booster).explain(train[:200])
+        np.testing.assert_allclose(
+            contributions, booster.predict(train[:200], pred_contrib=True), rtol=0, atol=1e-10
+        )
+        np.testing.assert_allclose(
+            raw, booster.predict(train[:200], raw_score=True), rtol=0, atol=1e-10
+        )
