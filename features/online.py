@@ -16,7 +16,7 @@ from features.batch import window_micros
 from features.definitions import DEFAULT_FEATURES, ActivityCount, Attribute, FeatureSet
 from features.errors import InvalidLeadError
 from features.schema import ACTIVITY_TYPE, OCCURRED_AT
-from features.timestamps import MICROS_PER_DAY, to_micros
+from features.timestamps import MICROS_PER_DAY, ONE_MICROSECOND, micros_to_datetime, to_micros
 from features.transforms import TRANSFORMS, category
 
 FeatureValue = float | str | None
@@ -50,16 +50,20 @@ class OnlineFeatures:
         ages: AgesByType = {}
         seen: set[tuple[str, int]] = set()
         known = self._known_types
+        as_of = micros_to_datetime(as_of_us)
         for index, activity in enumerate(activities):
             raw_type = activity[ACTIVITY_TYPE]
             activity_type = raw_type if raw_type in known else category(raw_type)
             if activity_type not in known:
                 continue
-            occurred = to_micros(activity[OCCURRED_AT], field=f"activities[{index}].occurred_at")
-            age = as_of_us - occurred
-            if age < 0 or (activity_type, occurred) in seen:
+            occurred = activity[OCCURRED_AT]
+            if type(occurred) is datetime and occurred.tzinfo is not None:  # what the API parses
+                age = (as_of - occurred) // ONE_MICROSECOND
+            else:
+                age = as_of_us - to_micros(occurred, field=f"activities[{index}].occurred_at")
+            if age < 0 or (activity_type, age) in seen:
                 continue
-            seen.add((activity_type, occurred))
+            seen.add((activity_type, age))
             ages.setdefault(activity_type, []).append(age)
         for values in ages.values():
             values.sort()

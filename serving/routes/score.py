@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -97,8 +98,8 @@ def _score(scoring: Scoring, leads: list[Lead], reasons: int | None) -> list[dic
         [lead.as_of or now for lead in leads],
         reasons=settings.default_reasons if reasons is None else reasons,
     )
-    for result in results:
-        scoring.metrics.scores.labels(result.recommendation).inc()
+    for recommendation, count in Counter(r.recommendation for r in results).items():
+        scoring.metrics.scores.labels(recommendation).inc(count)
     if scoring.prediction_log is not None:
         scoring.prediction_log.record([row(r, model.name, model.version, now) for r in results])
     return [_answer(result, model) for result in results]
