@@ -40,6 +40,14 @@ class FeatureEncoder:
             name: {value: float(code) for code, value in enumerate(vocabulary)}
             for name, vocabulary in self.vocabularies_.items()
         }
+        # (name, its category codes or None for a number), in column order, for transform_one
+        self._columns = [
+            (
+                feature.name,
+                self.lookups_.get(feature.name, {}) if feature.kind == "categorical" else None,
+            )
+            for feature in self.feature_set
+        ]
 
     @property
     def categorical_indices(self) -> list[int]:
@@ -61,14 +69,10 @@ class FeatureEncoder:
 
     def transform_one(self, values: Mapping[str, Any]) -> list[float]:
         """One lead's row, from the dict the online engine returns."""
-        row = []
-        for feature in self.feature_set:
-            value = values[feature.name]
-            if feature.kind == "categorical":
-                row.append(self.lookups_[feature.name].get(value, math.nan))
-            else:
-                row.append(value)
-        return row
+        return [
+            values[name] if codes is None else codes.get(values[name], math.nan)
+            for name, codes in self._columns
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         return {"min_category_count": self.min_category_count, "vocabularies": self.vocabularies_}

@@ -6,6 +6,7 @@ the declarations of `definitions.py` exactly as `batch.py` does.
 
 from __future__ import annotations
 
+import functools
 import math
 from bisect import bisect_left
 from collections.abc import Callable, Mapping
@@ -53,7 +54,7 @@ class OnlineFeatures:
         as_of = micros_to_datetime(as_of_us)
         for index, activity in enumerate(activities):
             raw_type = activity[ACTIVITY_TYPE]
-            activity_type = raw_type if raw_type in known else category(raw_type)
+            activity_type = raw_type if raw_type in known else _activity_type(raw_type)
             if activity_type not in known:
                 continue
             occurred = activity[OCCURRED_AT]
@@ -68,6 +69,12 @@ class OnlineFeatures:
         for values in ages.values():
             values.sort()
         return ages
+
+
+@functools.lru_cache(maxsize=4096)
+def _activity_type(raw: str) -> str | None:
+    """A CRM's spelling of an activity type ('Email Open ') as ours; the few spellings repeat."""
+    return category(raw)
 
 
 def _compile(spec: Any) -> Callable[[Mapping[str, Any], AgesByType], FeatureValue]:
