@@ -257,14 +257,17 @@ def score(
     ] = None,
     reasons: Annotated[int, typer.Option(help="Reasons per lead; 0 for none.")] = 5,
     model_uri: ModelUriOption = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Processes that score slices of leads; default: cores.")
+    ] = None,
 ) -> None:
     """Score every lead of a file with the batch engine and write one row per lead."""
     _quiet_libraries()
     import numpy as np
-    import pandas as pd
 
     from features import build_features
     from features.timestamps import to_micros
+    from leadscore.scoring_job import score_table
     from training.data import read_file
 
     model = _load_model(model_uri)
@@ -273,36 +276,31 @@ def score(
     gc.freeze()
     gc.disable()
     started = time.perf_counter()
-    with console.status("Scoring"):
-        leads = read_file(input_path)
-        events = read_file(activities) if activities else None
-        moment = to_micros(as_of or datetime.now(UTC), field="--as-of")
-        features = build_features(
-            leads,
-            events,
-            np.full(len(leads), moment, dtype=np.int64),
-            model.scorer.feature_set,
-            source=str(input_path),
-            activities_source=str(activities),
-        )
-        scored = model.scorer.score_frame(features, reasons=reasons)
-        rows = pd.DataFrame(
-            {
-                "lead_id": [s.lead_id for s in scored],
-                "score": [s.score for s in scored],
-                "probability": [s.probability for s in scored],
-                "grade": [s.grade for s in scored],
-                "recommendation": [s.recommendation for s in scored],
-                "recommendation_reason": [s.recommendation_reason for s in scored],
-                "reasons": [_reasons_json(s.reasons) for s in scored],
-                "model_version": model.version,
-            }
-        )
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if out.suffix == ".parquet":
-            rows.to_parquet(out, index=False)
-        else:
-            rows.to_csv(out, index=False)
+    try:
+        with console.status("Scoring"):
+            leads = read_file(input_path)
+            events = read_file(activities) if activities else None
+            moment = to_micros(as_of or datetime.now(UTC), field="--as-of")
+            features = build_features(
+                leads,
+                events,
+                np.full(len(leads), moment, dtype=np.int64),
+                model.scorer.feature_set,
+                source=str(input_path),
+                activities_source=str(activities),
+            )
+            rows = score_table(
+                model.scorer, features, reasons=reasons, version=model.version,
+                workers=workers or os.cpu_count() or 1,
+            )  # fmt: skip
+            out.parent.mkdir(parents=True, exist_ok=True)
+            if out.suffix == ".parquet":
+                rows.to_parquet(out, index=False)
+            else:
+                rows.to_csv(out, index=False)
+    finally:
+        gc.enable()
+        gc.unfreeze()
     seconds = time.perf_counter() - started
     console.print(
         f"[green]Scored[/] {len(rows):,} leads with {model.name} v{model.version} -> {out} "
@@ -319,15 +317,6 @@ def _load_model(model_uri: str | None) -> LoadedModel:
     settings = Settings()
     with console.status("Loading the model"):
         return load_model(model_uri or settings.model_uri, settings.mlflow_tracking_uri)
-
-
-def _reasons_json(reasons: list) -> str:
-    import orjson
-
-    return orjson.dumps(
-        [{"feature": r.feature, "value": r.value, "contribution": round(r.contribution, 4),
-          "direction": r.direction, "sentence": r.sentence} for r in reasons]
-    ).decode()  # fmt: skip
 
 
 ModelNameOption = Annotated[

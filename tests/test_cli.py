@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from leadscore.cli import app
+from leadscore.scoring_job import score_table
 from tests.conftest import TrainedModel
 from tests.helpers import free_port
 
@@ -121,3 +122,17 @@ def test_serve_refuses_a_public_address_without_api_keys(monkeypatch: pytest.Mon
     result = runner.invoke(app, ["serve", "--host", "0.0.0.0", "--port", "8999"])
     assert result.exit_code == 2
     assert "Refusing to listen on 0.0.0.0" in " ".join(result.output.split())
+
+
+def test_scoring_in_forked_slices_gives_the_same_rows(trained: TrainedModel) -> None:
+    scorer = trained.result.trainer.scorer_
+    features = trained.result.dataset.features.iloc[:230]
+    alone = score_table(scorer, features, reasons=5, version="1", workers=1, slice_size=50)
+    forked = score_table(scorer, features, reasons=5, version="1", workers=2, slice_size=50)
+    pd.testing.assert_frame_equal(alone, forked)
+    assert list(alone["lead_id"]) == [str(i) for i in features.index]
+    assert json.loads(alone["reasons"].iloc[0])[0].keys() == {
+        "feature", "value", "contribution", "direction", "sentence"
+    }  # fmt: skip
+    empty = score_table(scorer, features.iloc[:0], reasons=5, version="1", workers=2)
+    assert empty.empty and list(empty.columns) == list(alone.columns)
