@@ -200,6 +200,48 @@ def score_command(env: dict[str, str], n_leads: int) -> dict[str, float]:
     return {"leads_per_s": float(reported.group(1).replace(",", "")), "wall_per_s": n_leads / wall}
 
 
+def single_lead(args: argparse.Namespace, env: dict[str, str], workers: int) -> dict[str, Any]:
+    """Both servers with `workers` workers each, the same single-lead load, side by side; with
+    the servers up, also 1,000-lead batches to ours when `args.batches` is set."""
+    lead = json.dumps(EXAMPLE_LEAD)
+    ours_port, mlflow_port = free_port(), free_port()
+    with ExitStack() as stack:
+        ours = start(
+            [str(Path(sys.executable).parent / "leadscore"), "serve", "--host", "127.0.0.1",
+             "--port", str(ours_port)],
+            {**env, "LEADSCORE_WORKERS": str(workers)},
+            stack.enter_context(tempfile.TemporaryFile()),
+        )  # fmt: skip
+        stack.callback(stop, ours)
+        theirs = start(
+            [sys.executable, "-m", "mlflow", "models", "serve", "-m", MODEL_URI,
+             "--env-manager", "local", "--host", "127.0.0.1", "--port", str(mlflow_port),
+             "--workers", str(workers)],
+            env, stack.enter_context(tempfile.TemporaryFile()),
+        )  # fmt: skip
+        stack.callback(stop, theirs)
+        wait_ready(f"http://127.0.0.1:{ours_port}/readyz", ours)
+        wait_ready(f"http://127.0.0.1:{mlflow_port}/ping", theirs)
+        results = {
+            "leadscore": load_in_child(
+                f"http://127.0.0.1:{ours_port}/v1/score", lead, args.requests, args.connections,
+                warmup=200, rounds=args.rounds,
+            ),
+            "mlflow models serve": load_in_child(
+                f"http://127.0.0.1:{mlflow_port}/invocations",
+                json.dumps({"dataframe_records": [EXAMPLE_LEAD]}), args.mlflow_requests,
+                args.connections, warmup=20, rounds=args.rounds,
+            ),
+        }  # fmt: skip
+        stop(theirs)
+        if args.batches:
+            results["batch"] = load_in_child(
+                f"http://127.0.0.1:{ours_port}/v1/score/batch", json.dumps(demo_batch(1000)),
+                args.batches, args.connections, warmup=args.connections,
+            )  # fmt: skip
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=3000)
@@ -214,48 +256,19 @@ def main() -> None:
     env.setdefault("LEADSCORE_MLFLOW_TRACKING_URI", "sqlite:///mlflow.db")
     env["MLFLOW_TRACKING_URI"] = env["LEADSCORE_MLFLOW_TRACKING_URI"]
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    lead = {k: v for k, v in EXAMPLE_LEAD.items()}
-    ours_port, mlflow_port = free_port(), free_port()
-    with ExitStack() as stack:
-        ours = start(
-            [str(Path(sys.executable).parent / "leadscore"), "serve", "--host", "127.0.0.1",
-             "--port", str(ours_port)],
-            {**env, "LEADSCORE_WORKERS": str(args.workers)},
-            stack.enter_context(tempfile.TemporaryFile()),
-        )  # fmt: skip
-        stack.callback(stop, ours)
-        theirs = start(
-            [sys.executable, "-m", "mlflow", "models", "serve", "-m", MODEL_URI,
-             "--env-manager", "local", "--host", "127.0.0.1", "--port", str(mlflow_port),
-             "--workers", str(args.workers)],
-            env, stack.enter_context(tempfile.TemporaryFile()),
-        )  # fmt: skip
-        stack.callback(stop, theirs)
-        wait_ready(f"http://127.0.0.1:{ours_port}/readyz", ours)
-        wait_ready(f"http://127.0.0.1:{mlflow_port}/ping", theirs)
-        results = {
-            "leadscore": load_in_child(
-                f"http://127.0.0.1:{ours_port}/v1/score", json.dumps(lead), args.requests,
-                args.connections, warmup=200, rounds=args.rounds,
-            ),
-            "mlflow models serve": load_in_child(
-                f"http://127.0.0.1:{mlflow_port}/invocations",
-                json.dumps({"dataframe_records": [lead]}), args.mlflow_requests, args.connections,
-                warmup=20, rounds=args.rounds,
-            ),
-        }  # fmt: skip
-        stop(theirs)
-        batch = load_in_child(
-            f"http://127.0.0.1:{ours_port}/v1/score/batch", json.dumps(demo_batch(1000)),
-            args.batches, args.connections, warmup=args.connections,
-        )  # fmt: skip
+    results = single_lead(args, env, args.workers)
+    # One worker each as well: no luck in how a server spreads connections over its workers.
+    alone = single_lead(argparse.Namespace(**{**vars(args), "batches": 0}), env, 1)
     command = score_command(env, args.command_leads)
-    for name, r in results.items():
-        rounds = ", ".join(f"{rps:.0f}" for rps in r["rounds"])
-        print(
-            f"{name:>20}: {r['rps']:8.0f} req/s  p50 {r['p50_ms']:6.1f} ms  "
-            f"p99 {r['p99_ms']:6.1f} ms  (median of rounds: {rounds})"
-        )
+    for label, measured in ((f"{args.workers} workers", results), ("1 worker", alone)):
+        for name in ("leadscore", "mlflow models serve"):
+            r = measured[name]
+            rounds = ", ".join(f"{rps:.0f}" for rps in r["rounds"])
+            print(
+                f"{name:>20} ({label}): {r['rps']:6.0f} req/s  p50 {r['p50_ms']:6.1f} ms  "
+                f"p99 {r['p99_ms']:6.1f} ms  (median of rounds: {rounds})"
+            )
+    batch = results["batch"]
     print(
         f"{'batch of 1,000':>20}: {batch['rps'] * 1000:8.0f} explained leads/s over HTTP "
         f"({args.connections} connections, p50 {batch['p50_ms']:.0f} ms a batch)"
@@ -266,11 +279,13 @@ def main() -> None:
         f"with start-up, on {args.command_leads:,} leads"
     )
     ours_rps, theirs_rps = results["leadscore"]["rps"], results["mlflow models serve"]["rps"]
-    print(f"explained req/s (leadscore, {args.connections} connections): {ours_rps:.0f}")
     best = max(results["mlflow models serve"]["rounds"])
+    one = alone["leadscore"]["rps"] / alone["mlflow models serve"]["rps"]
+    print(f"explained req/s (leadscore, {args.connections} connections): {ours_rps:.0f}")
     print(
-        f"ratio leadscore / mlflow models serve: {ours_rps / theirs_rps:.1f}x (median rounds; "
-        f"{ours_rps / best:.1f}x against mlflow's best round)"
+        f"ratio leadscore / mlflow models serve: {ours_rps / theirs_rps:.1f}x with "
+        f"{args.workers} workers each (median rounds; {ours_rps / best:.1f}x against mlflow's "
+        f"best round), {one:.1f}x with 1 worker each"
     )
 
 

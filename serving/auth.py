@@ -51,20 +51,25 @@ def require(scope: Scope) -> Callable[[Request], Coroutine[Any, Any, None]]:
     """A dependency that lets a request through only with a key of `scope` (or admin)."""
 
     async def check(request: Request) -> None:
-        keys: dict[str, Scope] = request.app.state.api_keys
-        if not keys:
-            return  # no keys configured: the server only listens on loopback
-        header = request.headers.get("x-api-key") or ""
-        if not header:
-            bearer = request.headers.get("authorization", "")
-            header = bearer[7:] if bearer.lower().startswith("bearer ") else ""
-        if not header:
-            raise Unauthorized("expected an API key in the X-API-Key header, got none")
-        digest = _digest(header)
-        granted = next((s for d, s in keys.items() if hmac.compare_digest(d, digest)), None)
-        if granted is None:
-            raise Unauthorized("expected a valid API key, got an unknown one")
-        if scope == "admin" and granted != "admin":
-            raise Forbidden("expected a key with the admin scope, got a score key")
+        authorize(request, scope)
 
     return check
+
+
+def authorize(request: Request, scope: Scope) -> None:
+    """Raise 401 without a valid key, 403 when the key's scope is not enough."""
+    keys: dict[str, Scope] = request.app.state.api_keys
+    if not keys:
+        return  # no keys configured: the server only listens on loopback
+    header = request.headers.get("x-api-key") or ""
+    if not header:
+        bearer = request.headers.get("authorization", "")
+        header = bearer[7:] if bearer.lower().startswith("bearer ") else ""
+    if not header:
+        raise Unauthorized("expected an API key in the X-API-Key header, got none")
+    digest = _digest(header)
+    granted = next((s for d, s in keys.items() if hmac.compare_digest(d, digest)), None)
+    if granted is None:
+        raise Unauthorized("expected a valid API key, got an unknown one")
+    if scope == "admin" and granted != "admin":
+        raise Forbidden("expected a key with the admin scope, got a score key")

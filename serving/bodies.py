@@ -2,13 +2,12 @@
 
 FastAPI decodes a JSON body to Python objects and then validates those, which for our lead
 model costs several times more than pydantic validating the raw JSON in one pass. The scoring
-routes take their bodies through these dependencies instead; `document_bodies` puts the
-models back into the OpenAPI document, so clients see the same contract.
+routes read their bodies with `read_json` instead; `document_bodies` puts the models back into
+the OpenAPI document, so clients see the same contract.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
@@ -18,31 +17,30 @@ from pydantic import BaseModel, ValidationError
 Body = TypeVar("Body", bound=BaseModel)
 
 
-def json_body(model: type[Body]) -> Callable[[Request], Coroutine[Any, Any, Body]]:
-    """A dependency that validates the raw request body as `model`; errors become our 422."""
-
-    async def parse(request: Request) -> Body:
-        try:
-            return model.model_validate_json(await request.body())
-        except ValidationError as error:
-            problems = [
-                {**problem, "loc": ("body", *problem["loc"])}
-                for problem in error.errors(include_url=False)
-            ]
-            raise RequestValidationError(problems) from None
-
-    return parse
+async def read_json(request: Request, model: type[Body]) -> Body:
+    """The raw request body validated as `model`; problems become our 422, naming the field."""
+    try:
+        return model.model_validate_json(await request.body())
+    except ValidationError as error:
+        problems = [
+            {**problem, "loc": ("body", *problem["loc"])}
+            for problem in error.errors(include_url=False)
+        ]
+        raise RequestValidationError(problems) from None
 
 
-def body_doc(model: type[BaseModel], description: str) -> dict[str, Any]:
-    """`openapi_extra` for a route whose body is `model`."""
+def body_doc(
+    model: type[BaseModel], description: str, parameters: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """`openapi_extra` for a route whose body is `model`, with these query `parameters`."""
     reference = {"$ref": f"#/components/schemas/{model.__name__}"}
     return {
+        "parameters": parameters,
         "requestBody": {
             "required": True,
             "description": description,
             "content": {"application/json": {"schema": reference}},
-        }
+        },
     }
 
 

@@ -1,6 +1,7 @@
-"""Typed dependencies: the loaded model and what scoring needs, from the app's state.
+"""The loaded model and what scoring needs, from the app's state.
 
-All are `async def`: they only read app state, and a sync dependency would cost a thread hop.
+`ModelDep` is `async def`: it only reads app state, and a sync dependency would cost a thread
+hop. The scoring routes build `Scoring` themselves (see `routes/score.py`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from serving.predlog import PredictionLog
 from serving.settings import Settings
 
 
-async def get_model(request: Request) -> LoadedModel:
+def loaded_model(request: Request) -> LoadedModel:
+    """The serving model, or a 503 that says how to get one."""
     model: LoadedModel | None = request.app.state.model
     if model is None:
         reason = request.app.state.load_error or "no model loaded"
@@ -29,9 +31,13 @@ async def get_model(request: Request) -> LoadedModel:
     return model
 
 
+async def get_model(request: Request) -> LoadedModel:
+    return loaded_model(request)
+
+
 @dataclass(frozen=True)
 class Scoring:
-    """What a scoring route needs, in one dependency: each one FastAPI resolves costs time."""
+    """What a scoring route needs from the app's state."""
 
     model: LoadedModel
     settings: Settings
@@ -39,17 +45,16 @@ class Scoring:
     prediction_log: PredictionLog | None
     batch_slot: anyio.CapacityLimiter
 
-
-async def get_scoring(request: Request) -> Scoring:
-    state = request.app.state
-    return Scoring(
-        await get_model(request),
-        state.settings,
-        state.metrics,
-        state.prediction_log,
-        state.batch_slot,
-    )
+    @classmethod
+    def of(cls, request: Request) -> Scoring:
+        state = request.app.state
+        return cls(
+            loaded_model(request),
+            state.settings,
+            state.metrics,
+            state.prediction_log,
+            state.batch_slot,
+        )
 
 
 ModelDep = Annotated[LoadedModel, Depends(get_model)]
-ScoringDep = Annotated[Scoring, Depends(get_scoring)]
