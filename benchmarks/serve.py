@@ -5,8 +5,9 @@ Run after `make demo` (it needs the registered champion):
     .venv/bin/python benchmarks/serve.py [--requests 6000] [--connections 8] [--workers 2]
 
 Starts `leadscore serve` and `mlflow models serve` on 127.0.0.1 with the same registered model
-and the same number of workers, and drives each with the same bounded load (one lead per
-request over 8 keep-alive connections) from a separate process: req/s, p50 and p99 for each.
+and the same number of workers (2, then 1), and drives each with the same bounded load (one lead
+per request over 8 keep-alive connections, in rounds of fresh connections) from a separate
+process: req/s, p50 and p99 for each.
 Both return the same thing: score, top-5 reasons and recommendation. Then it sends 1,000-lead
 batches to /v1/score/batch, and runs `leadscore score` on 200,000 generated leads, in explained
 leads/s. It stops what it started, and ends with the explained req/s and the ratio to MLflow.
