@@ -6,6 +6,7 @@ so a server never re-implements a transform and cannot pair a model with the wro
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -29,7 +30,7 @@ from features.explain import PathExplainer, has_linear_trees
 from features.online import FeatureValue, OnlineFeatures
 from features.policy import Grade, Policy, Recommendation
 from features.schema import LEAD_ID
-from features.treeshap import TreeShapTables, fits_tables
+from features.treeshap import TablesTooLarge, TreeShapTables
 from features.wording import sentence
 
 ARTIFACT_FORMAT = 1
@@ -120,11 +121,10 @@ class LeadScorer:
         # support linear trees, path attribution does; pred_contrib for very deep trees.
         linear = booster is not None and has_linear_trees(booster)
         self._path_explainer = PathExplainer(booster) if linear else None
-        self._tables = (
-            TreeShapTables(booster)
-            if booster is not None and not linear and fits_tables(booster)
-            else None
-        )
+        self._tables: TreeShapTables | None = None
+        if booster is not None and not linear:
+            with contextlib.suppress(TablesTooLarge):
+                self._tables = TreeShapTables(booster)
 
     @classmethod
     def rules_only(

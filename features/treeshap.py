@@ -57,9 +57,8 @@ class _Compiled:
         return sum(1 << len(tree.nodes) for tree in self.trees)
 
 
-def fits_tables(booster: lgb.Booster) -> bool:
-    """Whether `booster`'s tables stay within MAX_TABLE_ROWS (and it has no linear trees)."""
-    return _compile(booster.dump_model()).table_rows <= MAX_TABLE_ROWS
+class TablesTooLarge(ValueError):
+    """The booster's trees are too deep for tables; explain it with pred_contrib instead."""
 
 
 class TreeShapTables:
@@ -68,7 +67,7 @@ class TreeShapTables:
     def __init__(self, booster: lgb.Booster) -> None:
         compiled = _compile(booster.dump_model())
         if compiled.table_rows > MAX_TABLE_ROWS:
-            raise ValueError(
+            raise TablesTooLarge(
                 f"expected at most {MAX_TABLE_ROWS} table rows, got {compiled.table_rows} (trees "
                 "with many splits); use pred_contrib for this booster"
             )

@@ -6,7 +6,8 @@ import lightgbm as lgb
 import numpy as np
 import pytest
 
-from features.treeshap import TreeShapTables, fits_tables
+from features import LeadScorer
+from features.treeshap import TablesTooLarge, TreeShapTables
 from tests.conftest import TrainedModel
 
 
@@ -79,11 +80,18 @@ def test_the_demo_model_explains_random_leads_as_pred_contrib_does(
     assert (top == ours).mean() > 0.999  # same top-5 reasons, up to exact ties
 
 
-def test_trees_too_deep_for_tables_are_refused_with_the_way_out() -> None:
-    booster, _ = _booster({"num_leaves": 31, "min_data_in_leaf": 2}, seed=5)
-    assert not fits_tables(booster)
-    with pytest.raises(ValueError, match="use pred_contrib"):
+def test_trees_too_deep_for_tables_are_refused_with_the_way_out(
+    trained: TrainedModel,
+) -> None:
+    booster, leads = _booster({"num_leaves": 31, "min_data_in_leaf": 2}, seed=5)
+    with pytest.raises(TablesTooLarge, match="use pred_contrib"):
         TreeShapTables(booster)
+    demo = trained.result.trainer.scorer_
+    deep = LeadScorer(demo.feature_set, demo.encoder, booster, demo.calibrator, demo.policy)
+    assert deep.attribution == "pred_contrib"
+    np.testing.assert_array_equal(
+        deep.contributions(leads[:20]), booster.predict(leads[:20], pred_contrib=True)
+    )
 
 
 def test_numeric_only_models_and_single_leaf_trees() -> None:
