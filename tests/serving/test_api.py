@@ -169,6 +169,12 @@ def test_openapi_documents_examples(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     assert "/v1/score" in spec["paths"] and "/v1/score/batch" in spec["paths"]
     assert spec["components"]["schemas"]["Lead"]["examples"][0]["lead_id"] == "L-1001"
+    for path, body in (("/v1/score", "Lead"), ("/v1/score/batch", "BatchRequest")):
+        operation = spec["paths"][path]["post"]
+        schema = operation["requestBody"]["content"]["application/json"]["schema"]
+        assert schema == {"$ref": f"#/components/schemas/{body}"}
+        assert [p["name"] for p in operation["parameters"]] == ["reasons"]
+    assert "Activity" in spec["components"]["schemas"]
 
 
 def test_reasons_speak_plainly_and_groups_add_up(client: TestClient) -> None:
