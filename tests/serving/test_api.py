@@ -155,6 +155,17 @@ def test_batch_over_the_limit_is_413(trained: TrainedModel) -> None:
         assert "at most 2" in error["message"]
 
 
+def test_too_many_activities_is_422_naming_the_lead(trained: TrainedModel) -> None:
+    settings = trained.serving_settings.model_copy(update={"max_activities_per_lead": 2})
+    busy = {**IDEAL, "activities": [IDEAL["activities"][0]] * 3}
+    with TestClient(create_app(settings)) as capped:
+        error = _assert_error(capped.post("/v1/score", json=busy), 422, "activities")
+        assert error["code"] == "too_many_activities" and "at most 2" in error["message"]
+        batch = capped.post("/v1/score/batch", json={"leads": [COLD, busy]})
+        _assert_error(batch, 422, "leads[1].activities")
+        assert capped.post("/v1/score", json=COLD).status_code == 200
+
+
 def test_without_a_model_the_server_is_alive_but_not_ready(tmp_path) -> None:
     settings = Settings(mlflow_tracking_uri=f"sqlite:///{tmp_path / 'empty.db'}")
     with TestClient(create_app(settings)) as empty:
