@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.install-stamp
 
-.PHONY: install demo test lint format bench clean
+.PHONY: install demo test test-unit test-lowest lint format bench clean
 
 install: $(STAMP)
 
@@ -20,12 +20,18 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/leadscore demo
 
+# Every test, in random order (pytest-randomly); the 15 slowest are listed at the end.
 test: lint
 	$(BIN)/pytest
+
+# The tests that need no MLflow store, server process or database: under a minute.
+test-unit: $(STAMP)
+	$(BIN)/pytest -m "not integration"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -15,11 +15,10 @@ import timeit
 
 import numpy as np
 
-from features import build_features
-from features.timestamps import to_micros
+from features import build_features, to_micros
 from leadscore.demo_data import generate
-from serving.loading import load_model
-from serving.settings import Settings
+from scoring import load_settings
+from serving import load_model
 
 
 def best_per_row(function: object, rows: int, number: int) -> float:
@@ -31,7 +30,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--batch", type=int, default=1000)
     args = parser.parse_args()
-    settings = Settings()
+    settings = load_settings()
     scorer = load_model(settings.model_uri, settings.mlflow_tracking_uri).scorer
     if scorer.attribution != "treeshap-tables":
         raise SystemExit(f"this champion uses {scorer.attribution}, not the tables")

@@ -16,8 +16,14 @@ from datetime import timedelta
 import numpy as np
 import pandas as pd
 
-from features import DEFAULT_FEATURES, OnlineFeatures, build_features
-from features.timestamps import MICROS_PER_DAY, micros_to_datetime, series_to_micros
+from features import (
+    DEFAULT_FEATURES,
+    MICROS_PER_DAY,
+    OnlineFeatures,
+    build_features,
+    micros_to_datetime,
+    series_to_micros,
+)
 from leadscore import demo_data
 
 

@@ -18,15 +18,15 @@ import pandas as pd
 from mlflow import MlflowClient
 from sklearn.metrics import roc_auc_score
 
-from training import CHAMPION, TrainingSettings
-from training.registry import HOLDOUT_ARTIFACT
+from scoring import CHAMPION, load_settings
+from training import HOLDOUT_ARTIFACT
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--truth", type=Path, default=Path("data/demo/truth.parquet"))
     args = parser.parse_args()
-    settings = TrainingSettings()
+    settings = load_settings()
     client = MlflowClient(settings.mlflow_tracking_uri)
     champion = client.get_model_version_by_alias(settings.model_name, CHAMPION)
     local = client.download_artifacts(champion.run_id, HOLDOUT_ARTIFACT)

@@ -1,10 +1,16 @@
-"""Point-in-time lead features: the data contract, declarations, and the engines that compute them.
-
-This package imports nothing else of leadscore; training and serving both build on it.
+"""Point-in-time lead features: the data contract, the feature declarations, their transforms,
+and the batch and online engines that compute them. Nothing about models lives here: no
+LightGBM, no MLflow, and nothing else of leadscore is imported. The batch engine (and pandas
+with it) loads on first use, so `import features.online` stays light for serving.
 """
 
-from features.batch import build_features
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from features.definitions import (
+    DEFAULT_COLUMNS,
     DEFAULT_FEATURES,
     GROUPS,
     ActivityCount,
@@ -12,41 +18,97 @@ from features.definitions import (
     DaysSinceLast,
     Feature,
     FeatureSet,
+    Group,
+    Kind,
+    LeadColumn,
+    activity_features,
+    feature_set,
 )
-from features.encoding import FeatureEncoder
 from features.errors import (
+    BadValue,
     DataContractError,
+    InvalidFeatureError,
     InvalidLeadError,
     LeadscoreError,
-    ModelArtifactError,
+    Problem,
+    ValidationFailed,
 )
-from features.labels import HORIZON, SNAPSHOT_DELAY, LabelCounts, make_examples
-from features.online import OnlineFeatures
-from features.policy import Policy
-from features.scoring import Calibrator, LeadScorer, Reason, ScoredLead
+from features.online import FeatureValue, OnlineFeatures
+from features.schema import (
+    ACTIVITY_TYPE,
+    ACTIVITY_TYPES,
+    CLOSED_AT,
+    CREATED_AT,
+    HIGH_INTENT_ACTIVITIES,
+    LEAD_ID,
+    LOST,
+    OCCURRED_AT,
+    STATUS,
+    WON,
+)
+from features.timestamps import (
+    MICROS_PER_DAY,
+    ONE_MICROSECOND,
+    micros_to_datetime,
+    to_micros,
+    window_micros,
+)
+from features.transforms import MISSING_TEXT, TRANSFORMS, category, number
+
+if TYPE_CHECKING:
+    from features.batch import build_features, numbers, series_to_micros
+
+_BATCH = ("build_features", "numbers", "series_to_micros")
 
 __all__ = [
+    "ACTIVITY_TYPE",
+    "ACTIVITY_TYPES",
+    "CLOSED_AT",
+    "CREATED_AT",
+    "DEFAULT_COLUMNS",
     "DEFAULT_FEATURES",
     "GROUPS",
-    "HORIZON",
-    "SNAPSHOT_DELAY",
+    "HIGH_INTENT_ACTIVITIES",
+    "LEAD_ID",
+    "LOST",
+    "MICROS_PER_DAY",
+    "MISSING_TEXT",
+    "OCCURRED_AT",
+    "ONE_MICROSECOND",
+    "STATUS",
+    "TRANSFORMS",
+    "WON",
     "ActivityCount",
     "Attribute",
-    "Calibrator",
+    "BadValue",
     "DataContractError",
     "DaysSinceLast",
     "Feature",
-    "FeatureEncoder",
     "FeatureSet",
+    "FeatureValue",
+    "Group",
+    "InvalidFeatureError",
     "InvalidLeadError",
-    "LabelCounts",
-    "LeadScorer",
+    "Kind",
+    "LeadColumn",
     "LeadscoreError",
-    "ModelArtifactError",
     "OnlineFeatures",
-    "Policy",
-    "Reason",
-    "ScoredLead",
+    "Problem",
+    "ValidationFailed",
+    "activity_features",
     "build_features",
-    "make_examples",
+    "category",
+    "feature_set",
+    "micros_to_datetime",
+    "number",
+    "numbers",
+    "series_to_micros",
+    "to_micros",
+    "window_micros",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _BATCH:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module("features.batch"), name)

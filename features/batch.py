@@ -18,17 +18,68 @@ from features.definitions import (
     DaysSinceLast,
     FeatureSet,
 )
-from features.errors import DataContractError
+from features.errors import BadValue, DataContractError
 from features.schema import ACTIVITY_TYPE, LEAD_ID, OCCURRED_AT
-from features.timestamps import MICROS_PER_DAY, series_to_micros
-from features.transforms import TRANSFORMS, category
+from features.timestamps import MICROS_PER_DAY, window_micros
+from features.transforms import TRANSFORMS, category, number
 
 _NO_EVENT = np.iinfo(np.int64).max
 
 
-def window_micros(window_days: float) -> int:
-    """A window in days as whole microseconds, computed the same way by both engines."""
-    return round(window_days * MICROS_PER_DAY)
+def series_to_micros(values: pd.Series, *, source: str, column: str) -> np.ndarray:
+    """A column of timestamps as int64 epoch microseconds; unparseable cells name their row."""
+    if pd.api.types.is_integer_dtype(values.dtype):
+        return values.to_numpy(dtype=np.int64)
+    parsed = pd.to_datetime(values, utc=True, errors="coerce", format="mixed")
+    bad = parsed.isna() & values.notna()
+    if bad.any():
+        position = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataContractError(
+            f"expected a timestamp such as 2026-05-01 09:30:00, got {values.iloc[position]!r}",
+            source=source,
+            row=position + 1,
+            column=column,
+        )
+    if parsed.isna().any():
+        position = int(np.flatnonzero(parsed.isna().to_numpy())[0])
+        raise DataContractError(
+            "expected a timestamp, got an empty cell",
+            source=source,
+            row=position + 1,
+            column=column,
+        )
+    return parsed.dt.tz_localize(None).astype("datetime64[us]").to_numpy().astype(np.int64)
+
+
+def numbers(values: pd.Series, *, source: str, column: str) -> np.ndarray:
+    """A column as float64 read cell by cell as `transforms.number` reads one value: the first
+    cell it refuses is an error naming its row."""
+    dtype = values.dtype
+    if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+        floats = values.to_numpy(dtype=np.float64, na_value=np.nan)
+        refused = np.isinf(floats)
+        parsed = floats
+    else:
+        codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+        cells, failed = [], []
+        for value in uniques:
+            try:
+                cells.append(number(value))
+                failed.append(False)
+            except BadValue:
+                cells.append(np.nan)
+                failed.append(True)
+        parsed = np.array([*cells, np.nan], dtype=np.float64)[codes]
+        refused = np.array([*failed, False], dtype=bool)[codes]
+    if refused.any():
+        position = int(np.flatnonzero(refused)[0])
+        try:
+            number(values.iloc[position])
+        except BadValue as error:
+            raise DataContractError(
+                str(error), source=source, row=position + 1, column=column
+            ) from None
+    return parsed
 
 
 def build_features(
@@ -47,7 +98,11 @@ def build_features(
     """
     as_of_us = np.asarray(as_of, dtype=np.int64)
     if as_of_us.shape != (len(leads),):
-        raise ValueError(f"expected one as-of time per lead ({len(leads)}), got {as_of_us.shape}")
+        raise DataContractError(
+            f"expected one as-of time per lead ({len(leads)}), got an array of shape "
+            f"{as_of_us.shape}",
+            source=source,
+        )
     columns: dict[str, pd.Series] = {}
     for feature in feature_set:
         if isinstance(feature.computation, Attribute):
@@ -89,17 +144,7 @@ def _attribute(leads: pd.DataFrame, spec: Attribute, source: str) -> np.ndarray:
         return np.full(len(leads), None, dtype=object)
     raw = leads[spec.column]
     if spec.kind == "numeric":
-        numbers = pd.to_numeric(raw, errors="coerce").astype(np.float64)
-        bad = numbers.isna().to_numpy() & raw.notna().to_numpy()
-        if bad.any():
-            position = int(np.flatnonzero(bad)[0])
-            raise DataContractError(
-                f"expected a number, got {raw.iloc[position]!r}",
-                source=source,
-                row=position + 1,
-                column=spec.column,
-            )
-        return numbers.to_numpy()
+        return numbers(raw, source=source, column=spec.column)
     transform = TRANSFORMS[spec.transform or "category"]
     codes, uniques = pd.factorize(raw.astype(object), use_na_sentinel=True)
     cleaned = np.array([transform(value) for value in uniques] + [None], dtype=object)

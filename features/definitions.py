@@ -1,16 +1,18 @@
 """Every feature, declared once: name, group, plain-words description and computation.
 
 A computation is plain data (see `Attribute`, `ActivityCount`, `DaysSinceLast`), so the same
-declaration drives the batch engine, the online engine, and travels inside a saved model.
+declaration drives the batch engine, the online engine, and travels inside a saved model. The
+default features and those derived from a dataset config come from one generator,
+`feature_set`, so a family of features is named and described in one place.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from features.errors import ModelArtifactError
+from features.errors import InvalidFeatureError
 from features.schema import ACTIVITY_TYPES, HIGH_INTENT_ACTIVITIES
 from features.transforms import TRANSFORMS
 
@@ -30,9 +32,19 @@ class Attribute:
     def __post_init__(self) -> None:
         if self.kind == "categorical" and self.transform is None:
             object.__setattr__(self, "transform", "category")
+        if self.kind not in ("numeric", "categorical"):
+            raise InvalidFeatureError(
+                f"expected kind 'numeric' or 'categorical' for {self.column!r}, got {self.kind!r}"
+            )
+        if self.kind == "numeric" and self.transform is not None:
+            raise InvalidFeatureError(
+                f"expected no transform on the numeric column {self.column!r}, got "
+                f"{self.transform!r}; transforms turn text into categories"
+            )
         if self.transform is not None and self.transform not in TRANSFORMS:
-            raise ValueError(
-                f"expected a transform among {sorted(TRANSFORMS)}, got {self.transform!r}"
+            raise InvalidFeatureError(
+                f"expected a transform among {sorted(TRANSFORMS)} for {self.column!r}, got "
+                f"{self.transform!r}"
             )
 
 
@@ -90,7 +102,7 @@ class Feature:
         spec = dict(data["computation"])
         kind_name = spec.pop("type")
         if kind_name not in _COMPUTATIONS:
-            raise ModelArtifactError(
+            raise InvalidFeatureError(
                 f"expected a computation among {sorted(_COMPUTATIONS)}, got {kind_name!r}; "
                 "upgrade leadscore to load this model"
             )
@@ -114,7 +126,10 @@ class FeatureSet:
         names = [feature.name for feature in self.features]
         duplicated = sorted({name for name in names if names.count(name) > 1})
         if duplicated:
-            raise ValueError(f"expected unique feature names, got duplicates {duplicated}")
+            raise InvalidFeatureError(
+                f"expected unique feature names, got duplicates {duplicated}; give the columns "
+                "distinct names"
+            )
 
     @property
     def names(self) -> list[str]:
@@ -146,73 +161,115 @@ class FeatureSet:
         return cls(tuple(Feature.from_dict(item) for item in data["features"]))
 
 
-def _pretty(activity_type: str) -> str:
-    return activity_type.replace("_", " ")
+# How each transform's feature reads to a marketer; {column} is the column in plain words.
+TRANSFORM_DESCRIPTIONS = {
+    "category": "The lead's {column}.",
+    "seniority": "Seniority read from the {column} (C-level, VP, director, manager, individual, "
+    "student).",
+    "email_kind": "Whether the lead's {column} is a business or a free webmail address.",
+}
 
 
-def _default_features() -> tuple[Feature, ...]:
-    fit = [
-        Feature("industry", "fit", "The lead's industry.", Attribute("industry")),
+@dataclass(frozen=True)
+class LeadColumn:
+    """A lead column offered to the model: how to read it, its group, and optional wording."""
+
+    column: str
+    kind: Kind = "categorical"
+    transform: str | None = None
+    group: Group = "fit"
+    name: str | None = None
+    description: str | None = None
+
+    def feature(self) -> Feature:
+        computation = Attribute(self.column, kind=self.kind, transform=self.transform)
+        pretty = _pretty(self.column)
+        if self.description is not None:
+            description = self.description
+        elif self.kind == "numeric":
+            description = f"The lead's {pretty}."
+        else:
+            description = TRANSFORM_DESCRIPTIONS[computation.transform or "category"].format(
+                column=pretty
+            )
+        return Feature(self.name or self.column, self.group, description, computation)
+
+
+def activity_features(
+    activity_types: Sequence[str],
+    *,
+    recency_types: Sequence[str] | None = None,
+    window_days: float = 30.0,
+) -> list[Feature]:
+    """Per type: a count in the window; in all: a total and the days since the last activity;
+    per recency type (default: every type): the days since its last one."""
+    types = tuple(activity_types)
+    if not types:
+        return []
+    recency = types if recency_types is None else tuple(recency_types)
+    counts = [
         Feature(
-            "company_size",
-            "fit",
-            "Number of employees at the lead's company.",
-            Attribute("company_size", kind="numeric"),
-        ),
-        Feature(
-            "seniority",
-            "fit",
-            "Seniority read from the job title (C-level, VP, director, manager, individual, "
-            "student).",
-            Attribute("job_title", transform="seniority"),
-        ),
-        Feature("country", "fit", "The lead's country.", Attribute("country")),
-        Feature(
-            "email_kind",
-            "fit",
-            "Whether the lead signed up with a business or a free webmail address.",
-            Attribute("email_domain", transform="email_kind"),
-        ),
-    ]
-    source = [
-        Feature("source", "source", "The channel the lead came from.", Attribute("source")),
-        Feature(
-            "campaign", "source", "The campaign that brought the lead in.", Attribute("campaign")
-        ),
-    ]
-    engagement = [
-        Feature(
-            f"{activity}_count_30d",
+            f"{kind}_count_{window_days:g}d",
             "engagement",
-            f"Number of {_pretty(activity)} events in the last 30 days.",
-            ActivityCount((activity,), 30.0),
+            f"Number of {_pretty(kind)} events in the last {window_days:g} days.",
+            ActivityCount((kind,), window_days),
         )
-        for activity in ACTIVITY_TYPES
+        for kind in types
     ]
-    engagement += [
+    overall = [
         Feature(
             "activity_count_total",
             "engagement",
             "Number of recorded activities of any kind so far.",
-            ActivityCount(ACTIVITY_TYPES),
+            ActivityCount(types),
         ),
         Feature(
             "days_since_last_activity",
             "engagement",
             "Days since the lead last did anything we recorded.",
-            DaysSinceLast(ACTIVITY_TYPES),
+            DaysSinceLast(types),
         ),
     ]
-    engagement += [
+    recent = [
         Feature(
-            f"days_since_last_{activity}",
+            f"days_since_last_{kind}",
             "engagement",
-            f"Days since the lead's last {_pretty(activity)}.",
-            DaysSinceLast((activity,)),
+            f"Days since the lead's last {_pretty(kind)}.",
+            DaysSinceLast((kind,)),
         )
-        for activity in HIGH_INTENT_ACTIVITIES
+        for kind in recency
     ]
-    return (*fit, *source, *engagement)
+    return [*counts, *overall, *recent]
 
 
-DEFAULT_FEATURES = FeatureSet(_default_features())
+def feature_set(
+    columns: Sequence[LeadColumn],
+    activity_types: Sequence[str] = (),
+    *,
+    recency_types: Sequence[str] | None = None,
+) -> FeatureSet:
+    """Lead attributes first, in the order given, then the activity features."""
+    return FeatureSet(
+        (
+            *(column.feature() for column in columns),
+            *activity_features(activity_types, recency_types=recency_types),
+        )
+    )
+
+
+def _pretty(name: str) -> str:
+    return name.replace("_", " ")
+
+
+DEFAULT_COLUMNS: tuple[LeadColumn, ...] = (
+    LeadColumn("industry", description="The lead's industry."),
+    LeadColumn("company_size", "numeric", description="Number of employees at the lead's company."),
+    LeadColumn("job_title", transform="seniority", name="seniority"),
+    LeadColumn("country", description="The lead's country."),
+    LeadColumn("email_domain", transform="email_kind", name="email_kind"),
+    LeadColumn("source", group="source", description="The channel the lead came from."),
+    LeadColumn("campaign", group="source", description="The campaign that brought the lead in."),
+)
+DEFAULT_FEATURES = feature_set(
+    DEFAULT_COLUMNS, ACTIVITY_TYPES, recency_types=HIGH_INTENT_ACTIVITIES
+)

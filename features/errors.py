@@ -1,12 +1,13 @@
-"""Every exception leadscore raises about data and models, in one place.
+"""The root of every leadscore exception, and the ones about data and features.
 
-    LeadscoreError
-    ├── DataContractError      an export breaks the data contract (names file, row, column)
-    │   └── ValidationFailed   every problem one validation pass found, each with file, row, column
-    ├── InsufficientData       too few won or lost leads to learn from
-    ├── InvalidLeadError       one live lead cannot be scored as sent (names the field)
-    └── ModelArtifactError     a model artifact is missing, corrupt or of another version
+    LeadscoreError                 catch this to handle any leadscore failure
+    ├── DataContractError          an export breaks the data contract (names file, row, column)
+    │   └── ValidationFailed       every problem one validation pass found
+    ├── InvalidLeadError           one live lead cannot be scored as sent (names the field)
+    ├── InvalidFeatureError        a feature declaration that cannot be computed
+    └── BadValue                   one cell a feature cannot read (each engine says where)
 
+Each other package adds its own branch in its `errors` module (scoring, training, serving).
 Messages read "expected X, got Y; do Z" so the reader knows what to fix.
 """
 
@@ -17,6 +18,15 @@ from dataclasses import dataclass
 
 class LeadscoreError(Exception):
     """Base class: catch this to handle any leadscore failure."""
+
+
+def _where(source: str | None, row: int | None, column: str | None) -> str:
+    parts = (
+        source,
+        f"row {row}" if row is not None else None,
+        f"column {column!r}" if column else None,
+    )
+    return ", ".join(part for part in parts if part)
 
 
 class DataContractError(LeadscoreError):
@@ -33,15 +43,8 @@ class DataContractError(LeadscoreError):
         self.source = source
         self.row = row
         self.column = column
-        where = ", ".join(
-            part
-            for part in (
-                source,
-                f"row {row}" if row is not None else None,
-                f"column {column!r}" if column else None,
-            )
-            if part
-        )
+        self.detail = message
+        where = _where(source, row, column)
         super().__init__(f"{where}: {message}" if where else message)
 
 
@@ -56,15 +59,7 @@ class Problem:
     expected: str
 
     def __str__(self) -> str:
-        where = ", ".join(
-            part
-            for part in (
-                self.source,
-                f"row {self.row}" if self.row is not None else None,
-                f"column {self.column!r}" if self.column else None,
-            )
-            if part
-        )
+        where = _where(self.source, self.row, self.column)
         return f"{where}: expected {self.expected}, got {self.found}"
 
 
@@ -79,17 +74,19 @@ class ValidationFailed(DataContractError):
         super().__init__(f"{total} problem(s) in the data{more}:\n{lines}")
 
 
-class InsufficientData(LeadscoreError):
-    """Too few labelled leads of one class to train an honest model."""
-
-
 class InvalidLeadError(LeadscoreError):
     """A live lead has a value the features cannot use; `field` names it for the API's 422."""
 
     def __init__(self, message: str, *, field: str) -> None:
         self.field = field
+        self.detail = message
         super().__init__(f"{field}: {message}")
 
 
-class ModelArtifactError(LeadscoreError):
-    """A saved model cannot be loaded as a leadscore scorer."""
+class InvalidFeatureError(LeadscoreError):
+    """A feature declaration names a transform that does not exist, or repeats a name."""
+
+
+class BadValue(LeadscoreError):
+    """A value no feature can read; the batch engine adds file, row and column, the online
+    engine the field."""

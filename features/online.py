@@ -13,12 +13,17 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from features.batch import window_micros
 from features.definitions import DEFAULT_FEATURES, ActivityCount, Attribute, FeatureSet
-from features.errors import InvalidLeadError
+from features.errors import BadValue, InvalidLeadError
 from features.schema import ACTIVITY_TYPE, OCCURRED_AT
-from features.timestamps import MICROS_PER_DAY, ONE_MICROSECOND, micros_to_datetime, to_micros
-from features.transforms import TRANSFORMS, category
+from features.timestamps import (
+    MICROS_PER_DAY,
+    ONE_MICROSECOND,
+    micros_to_datetime,
+    to_micros,
+    window_micros,
+)
+from features.transforms import TRANSFORMS, category, number
 
 FeatureValue = float | str | None
 AgesByType = dict[str, list[int]]
@@ -43,7 +48,10 @@ class OnlineFeatures:
         self, lead: Mapping[str, Any], as_of: datetime | str | int
     ) -> dict[str, FeatureValue]:
         """Features of `lead` as of `as_of`; `lead["activities"]` lists its activities, if any."""
-        ages = self._ages_by_type(lead.get("activities") or (), to_micros(as_of, field="as_of"))
+        activities = lead.get("activities")
+        ages = self._ages_by_type(
+            () if activities is None else activities, to_micros(as_of, field="as_of")
+        )
         return {name: step(lead, ages) for name, step in self._steps}
 
     def _ages_by_type(self, activities: Any, as_of_us: int) -> AgesByType:
@@ -101,13 +109,7 @@ def _compile(spec: Any) -> Callable[[Mapping[str, Any], AgesByType], FeatureValu
 
 
 def _number(value: Any, column: str) -> float:
-    if value is None:
-        return math.nan
-    if isinstance(value, bool):
-        raise InvalidLeadError(f"expected a number, got {value!r}", field=column)
-    if isinstance(value, int | float):
-        return float(value)
     try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise InvalidLeadError(f"expected a number, got {value!r}", field=column) from None
+        return number(value)
+    except BadValue as error:
+        raise InvalidLeadError(str(error), field=column) from None

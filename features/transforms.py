@@ -9,6 +9,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
+from numbers import Number
+
+from features.errors import BadValue
 
 FREE_EMAIL_DOMAINS = frozenset(
     {
@@ -56,8 +59,48 @@ _MANAGER = frozenset({"manager", "mgr", "maneger", "manger", "lead", "supervisor
 _STUDENT = frozenset({"student", "intern", "trainee", "phd", "graduate"})
 
 
+# Text that means "no value", as pandas reads it from a CSV: the same cells are missing whether a
+# lead comes from a file or as JSON.
+MISSING_TEXT = frozenset({"", "na", "n/a", "nan", "-nan", "null", "none", "<na>", "#n/a", "#na"})
+
+
 def _is_missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def number(value: object) -> float:
+    """A numeric cell as a float, NaN when missing; anything else is a `BadValue` that says why.
+
+    Both engines read every numeric attribute through this, so a cell means the same in a file
+    and in a live lead: booleans, text such as "1,000" and infinite numbers are refused alike.
+    """
+    if type(value) is float:
+        if math.isfinite(value) or math.isnan(value):
+            return value
+        raise BadValue(f"expected a finite number, got {value!r}")
+    if value is None:
+        return math.nan
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        raise BadValue(f"expected a number, got {value!r}")
+    if isinstance(value, Number) and not isinstance(value, complex):
+        try:
+            converted = float(value)
+        except OverflowError:
+            raise BadValue(f"expected a finite number, got {value!r}") from None
+        return number(converted)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lower() in MISSING_TEXT:
+            return math.nan
+        try:
+            converted = math.nan if "_" in text else float(text)
+        except ValueError:
+            converted = math.nan
+        if math.isnan(converted):
+            hint = " (no thousands separators)" if "," in text else ""
+            raise BadValue(f"expected a number such as 1200.5{hint}, got {value!r}")
+        return number(converted)
+    raise BadValue(f"expected a number, got {type(value).__name__} {value!r}")
 
 
 def category(value: object) -> str | None:

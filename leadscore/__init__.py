@@ -1,1 +1,4 @@
-"""The `leadscore` command and the demo CRM data generator."""
+"""The `leadscore` command (`cli.py`), the demo CRM data generator, scoring whole files on every
+core, and structured logs. It sits on top of the house: it may import every other package, and
+none imports it.
+"""

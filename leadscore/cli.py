@@ -1,23 +1,34 @@
-"""The `leadscore` command: generate demo data, train, score files, serve, or all of it at once."""
+"""The `leadscore` command: generate demo data, train, score files, serve, or all of it at once.
+
+Exit codes: 0 done; 1 an error, printed as one line saying what was found, what was expected
+and what to do (the traceback only with `leadscore --debug`); 2 the server cannot listen;
+3 `retrain` kept the champion.
+"""
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import logging
 import os
 import time
 import warnings
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from features import LeadscoreError
+
 if TYPE_CHECKING:
-    from serving.loading import LoadedModel
+    from scoring import Settings
+    from serving import LoadedModel
     from training import TrainingResult
 
 app = typer.Typer(
@@ -28,7 +39,57 @@ app = typer.Typer(
 console = Console(stderr=True)
 
 DEMO_POLICY = Path(__file__).with_name("demo_policy.toml")
-DataDir = Annotated[Path, typer.Option("--data", help="Folder with leads, activities, outcomes.")]
+ERROR, CANNOT_SERVE = 1, 2
+DataDir = Annotated[
+    Path | None, typer.Option("--data", help="Folder with leads, activities, outcomes.")
+]
+Command = TypeVar("Command", bound=Callable[..., Any])
+_debug = {"on": False}
+
+
+@app.callback()
+def main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of an error.")] = False,
+) -> None:
+    """Predictive lead scoring: point-in-time features, LightGBM in MLflow, explained scores."""
+    _debug["on"] = debug
+
+
+def handled(command: Command) -> Command:
+    """Run `command` so that an error is one line and exit code 1, with the traceback only
+    under --debug."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except LeadscoreError as error:
+            if _debug["on"]:
+                raise
+            console.print(
+                f"[bold red]Error:[/] {escape(str(error))}", highlight=False, soft_wrap=True
+            )
+            raise typer.Exit(ERROR) from None
+        except Exception as error:
+            if _debug["on"]:
+                raise
+            console.print(
+                f"[bold red]Unexpected error:[/] {type(error).__name__}: {escape(str(error))}; "
+                "run again with `leadscore --debug ...` for the traceback, and please report it",
+                highlight=False,
+                soft_wrap=True,
+            )
+            raise typer.Exit(ERROR) from None
+
+    return run  # type: ignore[return-value]
+
+
+def _settings(**overrides: object) -> Settings:
+    from scoring import load_settings
+
+    return load_settings(**{k: v for k, v in overrides.items() if v is not None})
 
 
 def _quiet_libraries() -> None:
@@ -41,15 +102,27 @@ def _quiet_libraries() -> None:
 
 
 @app.command()
+@handled
 def generate(
-    leads: Annotated[int, typer.Option(help="How many leads.")] = 20_000,
+    leads: Annotated[
+        int | None, typer.Option(help="How many leads; default LEADSCORE_DEMO_LEADS.")
+    ] = None,
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same data.")] = 42,
-    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("data/demo"),
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder; default LEADSCORE_DATA_DIR.")
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
 ) -> None:
     """Generate a demo CRM export (leads, activities, outcomes) and its hidden truth file."""
+    _generate(leads, seed, out, fmt)
+
+
+def _generate(leads: int | None, seed: int, out: Path | None, fmt: str) -> None:
     from leadscore import demo_data
 
+    settings = _settings()
+    leads = leads or settings.demo_leads
+    out = out or settings.data_dir
     with console.status(f"Generating {leads:,} leads"):
         export = demo_data.generate(leads, seed)
         demo_data.write(export, out, fmt=fmt, seed=seed)
@@ -69,8 +142,9 @@ ConfigOption = Annotated[
 
 
 @app.command()
+@handled
 def train(
-    data: DataDir = Path("data/demo"),
+    data: DataDir = None,
     config: ConfigOption = None,
     allow_leaky: Annotated[
         list[str] | None,
@@ -87,49 +161,35 @@ def train(
 ) -> None:
     """Train on an export, log the run to MLflow, register the model, promote it if it wins."""
     _quiet_libraries()
-    from features.errors import LeadscoreError
-    from training import TrainingSettings, train_and_register
-    from training.config import load_config, load_policy
+    from training import load_config, load_policy, train_and_register
 
+    settings = _settings(data_dir=data)
     if rules_only:
-        _train_rules_only(config, data, policy)
+        _train_rules_only(settings, config, policy)
         return
-    try:
-        dataset_config = load_config(config) if config else None
-        with console.status("Training") as status:
-            result = train_and_register(
-                TrainingSettings(),
-                config=dataset_config,
-                data_dir=data,
-                allow_leaky=allow_leaky or [],
-                policy=load_policy(policy) if policy else None,
-                tune_trials=tune,
-                on_step=lambda m: status.update(m),
-            )
-    except LeadscoreError as error:
-        console.print(f"[bold red]Training stopped.[/] {error}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
+    dataset_config = load_config(config) if config else None
+    with console.status("Training") as status:
+        result = train_and_register(
+            settings,
+            config=dataset_config,
+            allow_leaky=allow_leaky or [],
+            policy=load_policy(policy) if policy else None,
+            tune_trials=tune,
+            on_step=lambda m: status.update(m),
+        )
     _print_training(result)
 
 
-def _train_rules_only(config: Path | None, data: Path, policy: Path | None) -> None:
-    from features.errors import LeadscoreError
-    from training import TrainingSettings
-    from training.config import load_config, load_policy
-    from training.pipeline import train_rules_only
+def _train_rules_only(settings: Settings, config: Path | None, policy: Path | None) -> None:
+    from training import load_config, load_policy, train_rules_only
 
-    try:
-        with console.status("Registering a rules-only model") as status:
-            registration = train_rules_only(
-                TrainingSettings(),
-                config=load_config(config) if config else None,
-                data_dir=data,
-                policy=load_policy(policy) if policy else None,
-                on_step=lambda m: status.update(m),
-            )
-    except LeadscoreError as error:
-        console.print(f"[bold red]Not registered.[/] {error}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
+    with console.status("Registering a rules-only model") as status:
+        registration = train_rules_only(
+            settings,
+            config=load_config(config) if config else None,
+            policy=load_policy(policy) if policy else None,
+            on_step=lambda m: status.update(m),
+        )
     console.print(
         f"Registered rules-only {registration.model_name} version {registration.version}: "
         f"{registration.decision}.",
@@ -139,31 +199,25 @@ def _train_rules_only(config: Path | None, data: Path, policy: Path | None) -> N
 
 
 @app.command()
+@handled
 def retrain(
-    data: DataDir = Path("data/demo"),
+    data: DataDir = None,
     config: ConfigOption = None,
     policy: PolicyOption = None,
 ) -> None:
     """Retrain for cron: build, train, gate, promote or not. Exit 0 promoted, 3 champion kept,
     1 on error. Running it again on the same data changes nothing."""
     _quiet_libraries()
-    from features.errors import LeadscoreError
-    from training import TrainingSettings
-    from training.config import load_config, load_policy
-    from training.pipeline import retrain as run_retrain
+    from training import load_config, load_policy
+    from training import retrain as run_retrain
 
-    try:
-        with console.status("Retraining") as status:
-            outcome = run_retrain(
-                TrainingSettings(),
-                config=load_config(config) if config else None,
-                data_dir=data,
-                policy=load_policy(policy) if policy else None,
-                on_step=lambda m: status.update(m),
-            )
-    except LeadscoreError as error:
-        console.print(f"[bold red]Retraining failed.[/] {error}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
+    with console.status("Retraining") as status:
+        outcome = run_retrain(
+            _settings(data_dir=data),
+            config=load_config(config) if config else None,
+            policy=load_policy(policy) if policy else None,
+            on_step=lambda m: status.update(m),
+        )
     if outcome.result is not None:
         _print_training(outcome.result)
     verdict = "PROMOTED" if outcome.exit_code == 0 else "CHAMPION KEPT"
@@ -172,22 +226,29 @@ def retrain(
 
 
 @app.command()
+@handled
 def validate(
     config: Annotated[Path, typer.Option("--config", help="Dataset config (TOML).")],
+    policy: PolicyOption = None,
 ) -> None:
-    """Check an export against its config, row by row; train nothing."""
-    from features.errors import LeadscoreError
-    from training.config import load_config
-    from training.data import load_dataset
+    """Check a config, its export row by row and a policy's rules; train nothing."""
+    _quiet_libraries()
+    from training import check_config, load_config, load_policy
 
-    try:
-        with console.status("Checking"):
-            export = load_dataset(load_config(config))
-    except LeadscoreError as error:
-        console.print("[bold red]Invalid.[/]", str(error), highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
+    with console.status("Checking"):
+        checked = check_config(
+            load_config(config),
+            load_policy(policy) if policy else None,
+            str(policy) if policy else None,
+        )
+    export = checked.export
     labelled = "" if export.labels is None else f", {int(export.labels.sum()):,} won"
-    console.print(f"[green]Valid:[/] {len(export.leads):,} leads{labelled}.")
+    console.print(
+        f"[green]Valid:[/] {len(export.leads):,} leads{labelled}; "
+        f"{len(checked.feature_set)} features: {', '.join(checked.feature_set.names)}.",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def _print_training(result: TrainingResult) -> None:
@@ -246,6 +307,7 @@ def _print_training(result: TrainingResult) -> None:
 
 
 @app.command()
+@handled
 def score(
     input_path: Annotated[Path, typer.Option("--input", help="Leads file (.parquet or .csv).")],
     out: Annotated[Path, typer.Option(help="Output file (.parquet or .csv).")],
@@ -265,10 +327,9 @@ def score(
     _quiet_libraries()
     import numpy as np
 
-    from features import build_features
-    from features.timestamps import to_micros
+    from features import build_features, to_micros
     from leadscore.scoring_job import score_table
-    from training.data import read_file
+    from training import read_file
 
     model = _load_model(model_uri)
     # Scoring makes millions of short-lived, acyclic objects (reasons, rows): the cycle collector
@@ -311,12 +372,11 @@ def score(
 
 
 def _load_model(model_uri: str | None) -> LoadedModel:
-    from serving.loading import load_model
-    from serving.settings import Settings
+    from serving import load_model
 
-    settings = Settings()
+    settings = _settings(model_uri=model_uri)
     with console.status("Loading the model"):
-        return load_model(model_uri or settings.model_uri, settings.mlflow_tracking_uri)
+        return load_model(settings.model_uri, settings.mlflow_tracking_uri)
 
 
 ModelNameOption = Annotated[
@@ -325,6 +385,7 @@ ModelNameOption = Annotated[
 
 
 @app.command()
+@handled
 def promote(
     version: Annotated[str, typer.Argument(help="The registered version to serve.")],
     model_name: ModelNameOption = None,
@@ -332,41 +393,32 @@ def promote(
     """Make VERSION the champion by hand; the one it replaces can come back with `rollback`."""
     _quiet_libraries()
     from mlflow import MlflowClient
-    from mlflow.exceptions import MlflowException
 
-    from training import TrainingSettings
     from training import promote as promote_version
 
-    settings = TrainingSettings()
-    name = model_name or settings.model_name
-    try:
-        previous = promote_version(MlflowClient(settings.mlflow_tracking_uri), name, version)
-    except MlflowException as error:
-        console.print(f"[bold red]Not promoted:[/] {error.message}", highlight=False)
-        raise typer.Exit(1) from None
+    settings = _settings(model_name=model_name)
+    name = settings.model_name
+    previous = promote_version(MlflowClient(settings.mlflow_tracking_uri), name, version)
     console.print(f"{name} champion: version {version} (was {previous or 'none'})")
 
 
 @app.command()
+@handled
 def rollback(model_name: ModelNameOption = None) -> None:
     """Give the champion alias back to the previous champion."""
     _quiet_libraries()
     from mlflow import MlflowClient
 
-    from training import TrainingSettings
     from training import rollback as roll_back
 
-    settings = TrainingSettings()
-    name = model_name or settings.model_name
-    try:
-        replaced, restored = roll_back(MlflowClient(settings.mlflow_tracking_uri), name)
-    except LookupError as error:
-        console.print(f"[bold red]No rollback:[/] {error}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
+    settings = _settings(model_name=model_name)
+    name = settings.model_name
+    replaced, restored = roll_back(MlflowClient(settings.mlflow_tracking_uri), name)
     console.print(f"{name} champion: version {restored} again (was {replaced})")
 
 
 @app.command()
+@handled
 def report(
     out: Annotated[Path, typer.Option(help="Where to write the HTML page.")] = Path("report.html"),
     model_uri: ModelUriOption = None,
@@ -375,39 +427,41 @@ def report(
     _quiet_libraries()
     model = _load_model(model_uri)
     if model.report_html is None:
-        console.print(f"[bold red]No report[/] was logged with {model.name} v{model.version}.")
-        raise typer.Exit(1)
+        console.print(
+            f"[bold red]Error:[/] expected a report logged with {model.name} v{model.version}, "
+            "found none; retrain the model with this version of leadscore",
+            highlight=False,
+        )
+        raise typer.Exit(ERROR)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(model.report_html)
     console.print(f"[green]Wrote[/] the report of {model.name} v{model.version} to {out}")
 
 
 @app.command()
+@handled
 def serve(
     host: Annotated[str | None, typer.Option(help="Default: LEADSCORE_HOST.")] = None,
     port: Annotated[int | None, typer.Option(help="Default: LEADSCORE_PORT.")] = None,
 ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs)."""
-    _serve(host, port)
+    _serve(_settings(host=host, port=port))
 
 
-def _serve(host: str | None, port: int | None, banner: str | None = None) -> None:
+def _serve(settings: Settings, banner: str | None = None) -> None:
     _quiet_libraries()
     from leadscore.logs import configure
-    from serving.server import run
-    from serving.settings import Settings
+    from serving import run
 
     configure()
-    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
-    settings = Settings(**overrides)
-    if not settings.api_keys and not settings.is_loopback:
+    if not settings.key_digests() and not settings.is_loopback:
         console.print(
             f"[bold red]Refusing to listen on {settings.host}[/] without API keys: anyone on the "
             "network could score leads and read the report. Set LEADSCORE_API_KEYS "
             "('key:score,key2:admin') or serve on 127.0.0.1.",
             highlight=False,
         )
-        raise typer.Exit(2)
+        raise typer.Exit(CANNOT_SERVE)
     if banner:
         # Plain print: rich would wrap the curl line and read its JSON brackets as markup.
         print(banner, flush=True)
@@ -420,42 +474,43 @@ def _serve(host: str | None, port: int | None, banner: str | None = None) -> Non
             "LEADSCORE_PORT.",
             highlight=False,
         )
-        raise typer.Exit(2) from None
+        raise typer.Exit(CANNOT_SERVE) from None
 
 
 @app.command()
+@handled
 def demo(
-    leads: Annotated[int, typer.Option(help="How many demo leads.")] = 20_000,
+    leads: Annotated[
+        int | None, typer.Option(help="How many demo leads; default LEADSCORE_DEMO_LEADS.")
+    ] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
-    out: Annotated[Path, typer.Option(help="Demo data folder.")] = Path("data/demo"),
+    out: Annotated[
+        Path | None, typer.Option(help="Demo data folder; default LEADSCORE_DATA_DIR.")
+    ] = None,
     port: Annotated[int | None, typer.Option(help="Default: LEADSCORE_PORT or 8000.")] = None,
 ) -> None:
     """Generate demo data, train and register a model, then serve it: reusing what is valid."""
     _quiet_libraries()
     from leadscore import demo_data
-    from serving.loading import load_model
-    from serving.settings import Settings
-    from training import TrainingSettings, train_and_register
-    from training.config import load_policy
+    from serving import load_model
+    from training import load_policy, train_and_register
 
+    settings = _settings(data_dir=out, demo_leads=leads, port=port)
+    out, leads = settings.data_dir, settings.demo_leads
     if demo_data.is_complete(out, n_leads=leads, seed=seed):
         console.print(f"Reusing the demo data in {out}")
     else:
-        generate(leads=leads, seed=seed, out=out, fmt="parquet")
-    settings = Settings(**({"port": port} if port else {}))
+        _generate(leads, seed, out, "parquet")
     try:
         model = load_model(settings.model_uri, settings.mlflow_tracking_uri)
         console.print(f"Reusing {model.name} version {model.version} ({settings.model_uri})")
     except Exception:  # no champion yet, or it cannot load: train one
         with console.status("Training") as status:
             result = train_and_register(
-                TrainingSettings(),
-                data_dir=out,
-                policy=load_policy(DEMO_POLICY),
-                on_step=lambda m: status.update(m),
+                settings, policy=load_policy(DEMO_POLICY), on_step=lambda m: status.update(m)
             )
         _print_training(result)
-    _serve(settings.host, settings.port, banner=_curl_banner(settings.host, settings.port))
+    _serve(settings, banner=_curl_banner(settings.host, settings.port))
 
 
 def _curl_banner(host: str, port: int) -> str:

@@ -28,7 +28,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from features.schema import ACTIVITY_TYPES
+from features import ACTIVITY_TYPES
+from leadscore.errors import DemoDataError
 
 GENERATOR_VERSION = 1
 DEFAULT_LEADS = 20_000
@@ -117,7 +118,7 @@ class DemoExport:
 def generate(n_leads: int = DEFAULT_LEADS, seed: int = DEFAULT_SEED) -> DemoExport:
     """A demo export of `n_leads` leads created over 18 months from 2025-01-01 (seeded)."""
     if n_leads < 1:
-        raise ValueError(f"expected at least 1 lead, got {n_leads}")
+        raise DemoDataError(f"expected at least 1 lead, got {n_leads}; ask for more with --leads")
     rng = np.random.default_rng(seed)
     start_us = int(START.timestamp()) * 1_000_000
     exported_us = start_us + SPAN_DAYS * DAY_US
@@ -241,7 +242,7 @@ def generate(n_leads: int = DEFAULT_LEADS, seed: int = DEFAULT_SEED) -> DemoExpo
 def write(export: DemoExport, out: Path, *, fmt: str = "parquet", seed: int | None = None) -> Path:
     """Write the three export tables, the truth file and a manifest to `out`."""
     if fmt not in ("parquet", "csv"):
-        raise ValueError(f"expected format 'parquet' or 'csv', got {fmt!r}")
+        raise DemoDataError(f"expected --format parquet or csv, got {fmt!r}")
     out.mkdir(parents=True, exist_ok=True)
     for name in (*TABLES, "truth"):
         frame: pd.DataFrame = getattr(export, name)

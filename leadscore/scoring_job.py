@@ -13,7 +13,7 @@ import multiprocessing
 import orjson
 import pandas as pd
 
-from features import LeadScorer, ScoredLead
+from scoring import LeadScorer, ScoredLead
 
 SLICE = 20_000
 COLUMNS = [
@@ -56,7 +56,8 @@ def score_table(
 
 
 def _score_slice(bounds: tuple[int, int]) -> pd.DataFrame:
-    assert _job is not None, "score_table sets the job before scoring"
+    if _job is None:
+        raise RuntimeError("score_table sets the job before scoring a slice")
     scorer, features, reasons, version = _job
     scored = scorer.score_frame(features.iloc[bounds[0] : bounds[1]], reasons=reasons)
     return pd.DataFrame(

@@ -1,6 +1,6 @@
-"""Serving: the FastAPI app, its settings, and loading registered models.
-
-Names load on first use, so loading a model does not import the web stack.
+"""Serving: the FastAPI app (routes, schemas, errors, API keys, the prediction log) and loading
+the registered model it serves. It builds on `features` and `scoring` and never imports
+`training`. Names load on first use, so loading a model does not import the web stack.
 """
 
 from __future__ import annotations
@@ -11,20 +11,23 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from serving.app import create_app
     from serving.loading import LoadedModel, load_model
-    from serving.settings import Settings
+    from serving.schemas import EXAMPLE_LEAD
+    from serving.server import run
 
 # Each public name and the module that defines it: imported on first use.
 _EXPORTS = {
+    "EXAMPLE_LEAD": "serving.schemas",
     "LoadedModel": "serving.loading",
-    "Settings": "serving.settings",
     "create_app": "serving.app",
     "load_model": "serving.loading",
+    "run": "serving.server",
 }
 __all__ = [
+    "EXAMPLE_LEAD",
     "LoadedModel",
-    "Settings",
     "create_app",
     "load_model",
+    "run",
 ]
 
 

@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 import anyio
 from fastapi import FastAPI
 
-from serving.auth import parse_keys
+from scoring import Settings, load_settings
 from serving.bodies import document_bodies
 from serving.errors import error_body, install_error_handlers
 from serving.loading import LoadedModel, load_model
@@ -20,19 +20,23 @@ from serving.observe import BodyLimitAndMetrics, Metrics
 from serving.predlog import PredictionLog
 from serving.routes import health, metrics, model, report, score
 from serving.schemas import BatchRequest, Lead
-from serving.settings import Settings
 from serving.swap import poll
 
 logger = logging.getLogger("leadscore.serving")
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """An app that loads its model once at start-up and serves without it if that fails."""
-    settings = settings or Settings()
+def create_app(settings: Settings | None = None, loaded: LoadedModel | None = None) -> FastAPI:
+    """An app that loads its model once at start-up and serves without it if that fails.
+
+    `loaded` serves an already loaded model instead (an embedding program's, or a test's).
+    """
+    settings = settings or load_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.model, app.state.load_error = _try_load(settings)
+        app.state.model, app.state.load_error = (
+            (loaded, None) if loaded is not None else _try_load(settings)
+        )
         app.state.batch_slot = anyio.CapacityLimiter(1)  # made on the loop that serves
         # Hundreds of thousands of long-lived objects (MLflow, the model) would otherwise be
         # traversed by every full garbage collection that parsing big batches sets off; and a
@@ -72,7 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         },
     )  # fmt: skip
     app.state.settings = settings
-    app.state.api_keys = parse_keys(settings.api_keys)
+    app.state.api_keys = settings.key_digests()
     app.state.model = None
     app.state.load_error = "the server is starting"
     app.state.failed_version = None

@@ -12,11 +12,11 @@ from typing import Annotated
 import anyio
 from fastapi import Depends, Request
 
+from scoring import Settings
 from serving.errors import ModelUnavailable
 from serving.loading import LoadedModel
 from serving.observe import Metrics
 from serving.predlog import PredictionLog
-from serving.settings import Settings
 
 
 def loaded_model(request: Request) -> LoadedModel:

@@ -1,21 +1,39 @@
-"""API errors: one JSON shape for every 4xx and 5xx answer.
+"""Every API error, and the one JSON shape every 4xx and 5xx answer has.
 
     {"error": {"code": "...", "message": "...", "field": "... or null"}}
 
-Domain exceptions from `features.errors` become HTTP answers here, and only here.
+    LeadscoreError
+    └── ApiError                  400 bad_request
+        ├── Unauthorized          401 unauthorized
+        ├── Forbidden             403 forbidden
+        ├── NoReport              404 no_report
+        ├── BatchTooLarge         413 batch_too_large
+        ├── InvalidParameter      422 invalid_request
+        ├── TooManyActivities     422 too_many_activities
+        └── ModelUnavailable      503 model_unavailable
+
+Domain exceptions (`features.InvalidLeadError`, pydantic's validation errors) become answers
+here, and only here. Anything unexpected answers 500 `internal_error` with a request id that the
+server's log repeats beside the traceback.
 """
 
 from __future__ import annotations
+
+import logging
+import uuid
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from features.errors import InvalidLeadError
+from features import InvalidLeadError, LeadscoreError
+
+logger = logging.getLogger("leadscore.serving")
+REQUEST_ID_HEADER = "X-Request-ID"
 
 
-class ApiError(Exception):
+class ApiError(LeadscoreError):
     """An answer other than success, with a stable machine-readable code."""
 
     status_code = 400
@@ -27,6 +45,36 @@ class ApiError(Exception):
         super().__init__(message)
 
 
+class Unauthorized(ApiError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class Forbidden(ApiError):
+    status_code = 403
+    code = "forbidden"
+
+
+class NoReport(ApiError):
+    status_code = 404
+    code = "no_report"
+
+
+class BatchTooLarge(ApiError):
+    status_code = 413
+    code = "batch_too_large"
+
+
+class InvalidParameter(ApiError):
+    status_code = 422
+    code = "invalid_request"
+
+
+class TooManyActivities(ApiError):
+    status_code = 422
+    code = "too_many_activities"
+
+
 class ModelUnavailable(ApiError):
     status_code = 503
     code = "model_unavailable"
@@ -36,6 +84,14 @@ def error_body(
     code: str, message: str, field: str | None = None
 ) -> dict[str, dict[str, str | None]]:
     return {"error": {"code": code, "message": message, "field": field}}
+
+
+def body_too_large(max_bytes: int) -> dict[str, dict[str, str | None]]:
+    return error_body(
+        "body_too_large",
+        f"expected a request body of at most {max_bytes} bytes; send fewer leads or activities "
+        "per request",
+    )
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
@@ -74,4 +130,22 @@ def install_error_handlers(app: FastAPI) -> None:
             error_body(code, str(error.detail)),
             status_code=error.status_code,
             headers=getattr(error, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+        request_id = uuid.uuid4().hex[:16]
+        logger.error(
+            "unexpected error",
+            exc_info=error,
+            extra={"request_id": request_id, "path": request.url.path},
+        )
+        return JSONResponse(
+            error_body(
+                "internal_error",
+                f"unexpected error while answering (request id {request_id}); the server log "
+                "has the details under this id: please report it",
+            ),
+            status_code=500,
+            headers={REQUEST_ID_HEADER: request_id},
         )

@@ -9,7 +9,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from serving.errors import error_body
+from serving.errors import body_too_large
 
 
 class Metrics:
@@ -69,19 +69,23 @@ class BodyLimitAndMetrics:
                 await self.app(scope, counted_receive, recorded_send)
             except _TooLarge:
                 await self._too_large(send, status)
+            except Exception:
+                # Unexpected: the error handler outside answers 500; count it here first.
+                status["code"] = 500
+                raise
+            finally:
+                self._count(scope, status["code"], started)
+            return
+        self._count(scope, status["code"], started)
+
+    def _count(self, scope: Scope, status: int, started: float) -> None:
         route = scope.get("route")
         path = getattr(route, "path", None) or "unmatched"
-        self.metrics.requests.labels(path, str(status["code"])).inc()
+        self.metrics.requests.labels(path, str(status)).inc()
         self.metrics.latency.labels(path).observe(time.perf_counter() - started)
 
     async def _too_large(self, send: Send, status: dict[str, Any]) -> None:
-        body = json.dumps(
-            error_body(
-                "body_too_large",
-                f"expected a request body of at most {self.max_bytes} bytes; send fewer leads "
-                "or activities per request",
-            )
-        ).encode()
+        body = json.dumps(body_too_large(self.max_bytes)).encode()
         status["code"] = 413
         await send(
             {"type": "http.response.start", "status": 413,

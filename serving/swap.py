@@ -12,7 +12,8 @@ import logging
 from fastapi import FastAPI
 from mlflow import MlflowClient
 
-from serving.loading import REGISTERED_URI, load_model
+from scoring import REGISTERED_URI
+from serving.loading import load_model
 
 logger = logging.getLogger("leadscore.serving")
 

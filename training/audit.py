@@ -19,10 +19,9 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from features import Attribute, FeatureSet
-from features.timestamps import series_to_micros
+from features import Attribute, FeatureSet, series_to_micros
 from training.evaluate import baseline_auc
-from training.train import Dataset
+from training.examples import Dataset
 
 AFTER_SNAPSHOT_SHARE = 0.01
 DOMINANCE_FLOOR = 0.7

@@ -6,24 +6,36 @@
     [outcome]            label (a column of leads) | path/url/table/query + id, status, closed_at
     [activities]         optional: path/url/table/query + id, occurred_at, type
     [training]           snapshot_days, horizon_days, holdout_share, validation_share,
-                         min_per_class, seed
+                         min_per_class, seed, segment_by
     [model]              LightGBM parameters that override the defaults
     [audit]              auc_threshold, missingness_gap, allow
 
-Paths are relative to the config file. Column lists left out are inferred from the data.
+Every section is a pydantic model, so a mistake is found when the file is read and reported as
+"file: [section] key: expected X, got Y". Paths are relative to the config file.
 """
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from features.errors import DataContractError
-from features.policy import PolicySpec
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from features import TRANSFORMS, Group
+from training.errors import ConfigError
 
 ROW_ORDER = "row"  # `order = "row"`: the rows are in time order as stored
+Transform = Literal[tuple(sorted(TRANSFORMS))]  # type: ignore[valid-type]
 
 
 @dataclass(frozen=True)
@@ -43,183 +55,241 @@ class TableSource:
         return f"{_hide_password(self.url or '')} {self.table or 'query'}"
 
 
-@dataclass(frozen=True)
-class LeadsConfig:
-    source: TableSource
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Located(_Section):
+    """A section that may name a table: a file path, or a database URL with a table or query."""
+
+    path: Path | None = None
+    url: str | None = None
+    table: str | None = None
+    query: str | None = None
+    separator: str = Field(",", min_length=1, max_length=1)
+
+    @field_validator("path")
+    @classmethod
+    def _relative_to_the_config(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        base = (info.context or {}).get("base")
+        if value is None or base is None:
+            return value
+        return (Path(base) / value).resolve()
+
+    def _has_source(self) -> bool:
+        return self.path is not None or self.url is not None
+
+    def _check_source(self, table: str) -> None:
+        if (self.path is None) == (self.url is None):
+            raise ValueError(f"expected exactly one of path or url for the {table} table")
+        if self.url is not None and (self.table is None) == (self.query is None):
+            raise ValueError(f"expected exactly one of table or query with the {table} url")
+
+    def _source(self, table: str) -> TableSource:
+        return TableSource(table, self.path, self.url, self.table, self.query, self.separator)
+
+
+class DatasetSection(_Section):
+    name: str | None = None
+    model_name: str | None = Field(None, min_length=1)
+
+
+class LeadsSection(_Located):
     id: str | None = None
     created_at: str | None = None
     order: str | None = None
     categorical: list[str] | None = None
     numeric: list[str] | None = None
-    text: dict[str, str] = field(default_factory=dict)
-    exclude: list[str] = field(default_factory=list)
-    groups: dict[str, str] = field(default_factory=dict)
+    text: dict[str, Transform] = Field(default_factory=dict)
+    exclude: list[str] = Field(default_factory=list)
+    groups: dict[Group, list[str]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_table_one_clock(self) -> LeadsSection:
+        self._check_source("leads")
+        if self.order and self.created_at:
+            raise ValueError("expected either created_at or order, got both")
+        return self
+
+    @property
+    def source(self) -> TableSource:
+        return self._source("leads")
+
+    @property
+    def group_of(self) -> dict[str, str]:
+        """`{engagement = ["a", "b"]}` -> `{"a": "engagement", "b": "engagement"}`."""
+        return {column: group for group, columns in self.groups.items() for column in columns}
 
 
-@dataclass(frozen=True)
-class OutcomeConfig:
+class OutcomeSection(_Located):
     label: str | None = None
-    source: TableSource | None = None
     id: str = "lead_id"
     status: str = "status"
     closed_at: str = "closed_at"
 
+    @model_validator(mode="after")
+    def _label_or_table(self) -> OutcomeSection:
+        if self.label is not None and self._has_source():
+            raise ValueError("expected either label or an outcomes table (path or url), got both")
+        if self.label is None:
+            self._check_source("outcomes")
+        return self
 
-@dataclass(frozen=True)
-class ActivitiesConfig:
-    source: TableSource
+    @property
+    def source(self) -> TableSource | None:
+        return None if self.label is not None else self._source("outcomes")
+
+
+class ActivitiesSection(_Located):
     id: str = "lead_id"
     occurred_at: str = "occurred_at"
     type: str = "activity_type"
 
+    @model_validator(mode="after")
+    def _has_a_table(self) -> ActivitiesSection:
+        self._check_source("activities")
+        return self
 
-@dataclass(frozen=True)
-class AuditConfig:
-    auc_threshold: float = 0.9
-    missingness_gap: float = 0.3
-    allow: list[str] = field(default_factory=list)
+    @property
+    def source(self) -> TableSource:
+        return self._source("activities")
 
 
-@dataclass(frozen=True)
-class DatasetConfig:
-    name: str
-    leads: LeadsConfig
-    outcome: OutcomeConfig
-    activities: ActivitiesConfig | None = None
-    training: dict[str, Any] = field(default_factory=dict)
-    model: dict[str, Any] = field(default_factory=dict)
-    audit: AuditConfig = field(default_factory=AuditConfig)
-    model_name: str | None = None
-    min_per_class: int = 40
+class TrainingSection(_Section):
+    snapshot_days: float = Field(7.0, ge=0)
+    horizon_days: float = Field(90.0, gt=0)
+    holdout_share: float = Field(0.20, gt=0, lt=1)
+    validation_share: float = Field(0.15, gt=0, lt=1)
+    min_per_class: int = Field(40, ge=1)
+    seed: int = 0
     segment_by: str | None = None
+
+    @model_validator(mode="after")
+    def _room_to_train(self) -> TrainingSection:
+        if self.holdout_share + self.validation_share >= 0.9:
+            raise ValueError(
+                "expected holdout_share + validation_share below 0.9, so that training keeps "
+                f"rows, got {self.holdout_share + self.validation_share:g}"
+            )
+        return self
+
+
+class AuditSection(_Section):
+    auc_threshold: float = Field(0.9, gt=0.5, le=1)
+    missingness_gap: float = Field(0.3, gt=0, le=1)
+    allow: list[str] = Field(default_factory=list)
+
+
+class DatasetConfig(_Section):
+    """A whole dataset config; `location` is the file it came from."""
+
+    dataset: DatasetSection = Field(default_factory=DatasetSection)
+    leads: LeadsSection
+    outcome: OutcomeSection
+    activities: ActivitiesSection | None = None
+    training: TrainingSection = Field(default_factory=TrainingSection)
+    model: dict[str, Any] = Field(default_factory=dict)
+    audit: AuditSection = Field(default_factory=AuditSection)
     location: str = ""
 
+    @model_validator(mode="after")
+    def _times_where_needed(self) -> DatasetConfig:
+        if self.outcome.label is None and not self.leads.created_at:
+            raise ValueError(
+                "expected [leads] created_at when outcomes come from their own table: the label "
+                "is 'won within the horizon after the snapshot', which needs a creation time"
+            )
+        if self.activities is not None and not self.leads.created_at:
+            raise ValueError(
+                "expected [leads] created_at when there is an activities table: features are "
+                "computed as of a moment after creation"
+            )
+        return self
 
-_SECTIONS = {"dataset", "leads", "outcome", "activities", "training", "model", "audit"}
+    @property
+    def name(self) -> str:
+        return self.dataset.name or Path(self.location).stem
+
+    @property
+    def model_name(self) -> str | None:
+        return self.dataset.model_name
 
 
 def load_config(path: str | Path) -> DatasetConfig:
-    """Read and check a dataset config; errors name the file and the key."""
+    """Read and check a dataset config; every mistake is named by file, section and key."""
     file = Path(path)
+    raw = read_toml(file, "a TOML dataset config")
+    return parse_config(raw, source=str(file), base=file.parent)
+
+
+def parse_config(raw: dict[str, Any], *, source: str, base: Path) -> DatasetConfig:
+    """A config from already-read TOML (or a dict); relative paths are resolved from `base`."""
     try:
-        raw = tomllib.loads(file.read_text())
-    except FileNotFoundError:
-        raise DataContractError(f"expected a TOML config file, found none at {file}") from None
+        return DatasetConfig.model_validate({**raw, "location": source}, context={"base": base})
+    except ValidationError as error:
+        raise config_error(error, source) from None
+
+
+def read_toml(file: Path, what: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(file.read_text())
+    except (FileNotFoundError, IsADirectoryError):
+        raise ConfigError(f"expected {what}, found no file at {file}") from None
     except tomllib.TOMLDecodeError as error:
-        raise DataContractError(f"expected valid TOML, got {error}", source=str(file)) from None
-    unknown = set(raw) - _SECTIONS
-    if unknown:
-        raise DataContractError(
-            f"expected sections among {sorted(_SECTIONS)}, got {sorted(unknown)}", source=str(file)
-        )
-    base = file.parent
-    if "leads" not in raw or "outcome" not in raw:
-        raise DataContractError("expected [leads] and [outcome] sections", source=str(file))
-    leads_raw = dict(raw["leads"])
-    leads = LeadsConfig(
-        source=_source("leads", leads_raw, base, str(file)),
-        id=leads_raw.pop("id", None),
-        created_at=leads_raw.pop("created_at", None),
-        order=leads_raw.pop("order", None),
-        categorical=leads_raw.pop("categorical", None),
-        numeric=leads_raw.pop("numeric", None),
-        text=leads_raw.pop("text", {}),
-        exclude=leads_raw.pop("exclude", []),
-        groups=_groups(leads_raw.pop("groups", {})),
-    )
-    _no_leftovers("leads", leads_raw, str(file))
-    outcome_raw = dict(raw["outcome"])
-    if "label" in outcome_raw:
-        outcome = OutcomeConfig(label=outcome_raw.pop("label"))
-    else:
-        outcome = OutcomeConfig(
-            source=_source("outcomes", outcome_raw, base, str(file)),
-            id=outcome_raw.pop("id", "lead_id"),
-            status=outcome_raw.pop("status", "status"),
-            closed_at=outcome_raw.pop("closed_at", "closed_at"),
-        )
-    _no_leftovers("outcome", outcome_raw, str(file))
-    activities = None
-    if "activities" in raw:
-        activities_raw = dict(raw["activities"])
-        activities = ActivitiesConfig(
-            source=_source("activities", activities_raw, base, str(file)),
-            id=activities_raw.pop("id", "lead_id"),
-            occurred_at=activities_raw.pop("occurred_at", "occurred_at"),
-            type=activities_raw.pop("type", "activity_type"),
-        )
-        _no_leftovers("activities", activities_raw, str(file))
-    training = dict(raw.get("training", {}))
-    min_per_class = int(training.pop("min_per_class", 40))
-    segment_by = training.pop("segment_by", None)
-    audit_raw = dict(raw.get("audit", {}))
-    audit = AuditConfig(
-        auc_threshold=float(audit_raw.pop("auc_threshold", 0.9)),
-        missingness_gap=float(audit_raw.pop("missingness_gap", 0.3)),
-        allow=list(audit_raw.pop("allow", [])),
-    )
-    _no_leftovers("audit", audit_raw, str(file))
-    dataset = raw.get("dataset", {})
-    if leads.order and leads.created_at:
-        raise DataContractError(
-            "expected either created_at or order in [leads], got both", source=str(file)
-        )
-    if outcome.source is not None and not leads.created_at:
-        raise DataContractError(
-            "expected [leads] created_at when outcomes come from their own table: the label is "
-            "'won within the horizon after the snapshot', which needs a creation time",
-            source=str(file),
-        )
-    if activities is not None and not leads.created_at:
-        raise DataContractError(
-            "expected [leads] created_at when there is an activities table: features are "
-            "computed as of a moment after creation",
-            source=str(file),
-        )
-    return DatasetConfig(
-        name=dataset.get("name", file.stem),
-        model_name=dataset.get("model_name"),
-        leads=leads,
-        outcome=outcome,
-        activities=activities,
-        training=training,
-        model=dict(raw.get("model", {})),
-        audit=audit,
-        min_per_class=min_per_class,
-        segment_by=segment_by,
-        location=str(file),
-    )
+        raise ConfigError(f"expected valid TOML, got {error}", source=str(file)) from None
 
 
-def _source(name: str, section: dict[str, Any], base: Path, file: str) -> TableSource:
-    path = section.pop("path", None)
-    url = section.pop("url", None)
-    table = section.pop("table", None)
-    query = section.pop("query", None)
-    separator = section.pop("separator", ",")
-    if (path is None) == (url is None):
-        raise DataContractError(
-            f"expected exactly one of path or url for the {name} table", source=file
-        )
-    if url is not None and (table is None) == (query is None):
-        raise DataContractError(
-            f"expected exactly one of table or query with the {name} url", source=file
-        )
-    resolved = None if path is None else (base / path).resolve()
-    return TableSource(name, resolved, url, table, query, separator)
+_SECTIONS = ("dataset", "leads", "outcome", "activities", "training", "model", "audit")
+_EXPECTED = {
+    "list_type": "expected a list",
+    "dict_type": "expected a table of keys",
+    "string_type": "expected text",
+    "float_parsing": "expected a number",
+    "float_type": "expected a number",
+    "int_parsing": "expected a whole number",
+    "int_type": "expected a whole number",
+    "int_from_float": "expected a whole number",
+    "bool_type": "expected true or false",
+    "bool_parsing": "expected true or false",
+    "missing": "expected this key; it is required",
+    "model_type": "expected a [section] of keys",
+}
 
 
-def _groups(raw: dict[str, list[str]]) -> dict[str, str]:
-    """`{engagement = ["a", "b"]}` -> `{"a": "engagement", "b": "engagement"}`."""
-    return {column: group for group, columns in raw.items() for column in columns}
+def config_error(
+    error: ValidationError, source: str, sections: tuple[str, ...] = _SECTIONS
+) -> ConfigError:
+    """Pydantic's findings as one line: each one's section and key, expected and found."""
+    problems = []
+    for problem in error.errors(include_url=False):
+        kind = problem["type"]
+        if kind == "extra_forbidden" and len(problem["loc"]) == 1:
+            text = f"unknown section; expected among {', '.join(f'[{s}]' for s in sections)}"
+        elif kind == "extra_forbidden":
+            text = "unknown key; see the README for the keys this section takes"
+        elif kind in _EXPECTED:
+            text = _EXPECTED[kind]
+        else:
+            text = str(problem["msg"]).removeprefix("Value error, ")
+            text = text.replace("Input should be ", "expected ")
+        if kind not in ("missing", "extra_forbidden", "value_error") and not isinstance(
+            problem.get("input"), dict
+        ):
+            text += f", got {problem['input']!r}"
+        problems.append(f"{_key(problem['loc'])}: {text}" if problem["loc"] else text)
+    return ConfigError("; ".join(problems), source=source)
 
 
-def _no_leftovers(section: str, remaining: dict[str, Any], file: str) -> None:
-    if remaining:
-        raise DataContractError(
-            f"unknown keys in [{section}]: {sorted(remaining)}; see the README for the keys",
-            source=file,
-        )
+def _key(location: tuple[int | str, ...]) -> str:
+    """('leads', 'categorical', 0) -> '[leads] categorical[0]'."""
+    section, *rest = location
+    text = f"[{section}]"
+    for position, part in enumerate(rest):
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f" {part}" if position == 0 else f".{part}"
+    return text
 
 
 def _hide_password(url: str) -> str:
@@ -229,14 +299,3 @@ def _hide_password(url: str) -> str:
     credentials, host = rest.rsplit("@", 1)
     user = credentials.split(":", 1)[0]
     return f"{scheme}://{user}@{host}"
-
-
-def load_policy(path: str | Path) -> PolicySpec:
-    """Read a policy file (see `features.policy`); errors name the file."""
-    file = Path(path)
-    try:
-        return PolicySpec.from_dict(tomllib.loads(file.read_text()))
-    except FileNotFoundError:
-        raise DataContractError(f"expected a policy file, found none at {file}") from None
-    except (tomllib.TOMLDecodeError, ValueError) as error:
-        raise DataContractError(str(error), source=str(file)) from None

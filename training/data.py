@@ -13,16 +13,28 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from features.errors import DataContractError, Problem, ValidationFailed
-from features.schema import ACTIVITY_TYPE, CLOSED_AT, CREATED_AT, LEAD_ID, OCCURRED_AT, STATUS
-from features.timestamps import series_to_micros
+from features import (
+    ACTIVITY_TYPE,
+    CLOSED_AT,
+    CREATED_AT,
+    LEAD_ID,
+    OCCURRED_AT,
+    STATUS,
+    BadValue,
+    DataContractError,
+    Problem,
+    ValidationFailed,
+    number,
+    series_to_micros,
+)
 from training.config import (
     ROW_ORDER,
-    ActivitiesConfig,
+    ActivitiesSection,
     DatasetConfig,
-    LeadsConfig,
-    OutcomeConfig,
+    LeadsSection,
+    OutcomeSection,
     TableSource,
+    parse_config,
 )
 
 PROBLEM_CAP = 100
@@ -79,10 +91,9 @@ class _Problems:
 
 def read_source(source: TableSource, problems: _Problems | None = None) -> Table:
     """Read one table. For CSV, rows with the wrong number of fields are reported and skipped."""
-    if source.url is not None:
-        return _read_sql(source)
     path = source.path
-    assert path is not None
+    if path is None:
+        return _read_sql(source)
     if not path.is_file():
         raise DataContractError(f"expected a file, found nothing at {path}", source=source.name)
     if path.suffix == ".parquet":
@@ -222,7 +233,7 @@ def _require_columns(table: Table, columns: list[str], problems: _Problems) -> N
 
 
 def _check_leads(
-    table: Table, leads: LeadsConfig, outcome: OutcomeConfig, problems: _Problems
+    table: Table, leads: LeadsSection, outcome: OutcomeSection, problems: _Problems
 ) -> tuple[pd.DataFrame, np.ndarray | None, np.ndarray | None]:
     frame = table.frame.copy()
     if leads.id:
@@ -236,10 +247,7 @@ def _check_leads(
     if leads.created_at:
         _check_timestamps(table, leads.created_at, problems, required=True)
     for column in _numeric_columns(frame, leads, outcome):
-        numbers = pd.to_numeric(frame[column], errors="coerce")
-        bad = numbers.isna().to_numpy() & frame[column].notna().to_numpy()
-        problems.cells(table, column, bad, "a number")
-        frame[column] = numbers.astype(np.float64)
+        frame[column] = _numbers(table, column, problems)
     labels = None
     if outcome.label:
         text = (
@@ -266,7 +274,30 @@ def _check_leads(
     return canonical, labels, order
 
 
-def _numeric_columns(frame: pd.DataFrame, leads: LeadsConfig, outcome: OutcomeConfig) -> list[str]:
+def _numbers(table: Table, column: str, problems: _Problems) -> np.ndarray:
+    """A column read as the features read numbers; each refused cell is a problem."""
+    values = table.frame[column]
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        floats = values.to_numpy(dtype=np.float64, na_value=np.nan)
+        problems.cells(table, column, np.isinf(floats), "a finite number")
+        return floats
+    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+    parsed, refused = [], []
+    for value in uniques:
+        try:
+            parsed.append(number(value))
+            refused.append(False)
+        except BadValue:
+            parsed.append(np.nan)
+            refused.append(True)
+    bad = np.array([*refused, False], dtype=bool)[codes]
+    problems.cells(table, column, bad, "a number")
+    return np.array([*parsed, np.nan], dtype=np.float64)[codes]
+
+
+def _numeric_columns(
+    frame: pd.DataFrame, leads: LeadsSection, outcome: OutcomeSection
+) -> list[str]:
     """Declared numeric columns or, when none are declared, those that look numeric."""
     if leads.numeric is not None:
         return list(leads.numeric)
@@ -317,7 +348,7 @@ def _check_timestamps(table: Table, column: str, problems: _Problems, *, require
         problems.cells(table, column, ~present, "a timestamp", show=False)
 
 
-def _check_outcomes(table: Table, outcome: OutcomeConfig, problems: _Problems) -> pd.DataFrame:
+def _check_outcomes(table: Table, outcome: OutcomeSection, problems: _Problems) -> pd.DataFrame:
     frame = table.frame
     _cells_missing(table, outcome.id, problems)
     status = (
@@ -339,7 +370,7 @@ def _check_outcomes(table: Table, outcome: OutcomeConfig, problems: _Problems) -
 
 
 def _check_activities(
-    table: Table, activities: ActivitiesConfig, problems: _Problems
+    table: Table, activities: ActivitiesSection, problems: _Problems
 ) -> pd.DataFrame:
     frame = table.frame
     _cells_missing(table, activities.id, problems)
@@ -354,7 +385,7 @@ def _check_activities(
     )
 
 
-def _timestamp_columns(leads: pd.DataFrame, config: LeadsConfig) -> list[str]:
+def _timestamp_columns(leads: pd.DataFrame, config: LeadsSection) -> list[str]:
     """Lead columns holding dates or times: never features, but the leakage audit reads them."""
     declared = set(config.categorical or []) | set(config.numeric or []) | set(config.text)
     found = []
@@ -389,24 +420,24 @@ def demo_config(directory: str | Path) -> DatasetConfig:
     """The config of an export folder in the demo's layout (leads, activities, outcomes)."""
     folder = Path(directory)
 
-    def source(name: str) -> TableSource:
+    def table(name: str) -> str:
         for suffix in (".parquet", ".csv"):
             if (folder / f"{name}{suffix}").is_file():
-                return TableSource(name, path=folder / f"{name}{suffix}")
+                return f"{name}{suffix}"
         raise DataContractError(
             f"expected {name}.parquet or {name}.csv in {folder}, found neither; "
             "run `leadscore generate` for demo data",
             source=str(folder),
         )
 
-    has_activities = any((folder / f"activities{s}").is_file() for s in (".parquet", ".csv"))
-    return DatasetConfig(
-        name=folder.name,
-        leads=LeadsConfig(source=source("leads"), id=LEAD_ID, created_at=CREATED_AT),
-        outcome=OutcomeConfig(source=source("outcomes")),
-        activities=ActivitiesConfig(source=source("activities")) if has_activities else None,
-        location=str(folder),
-    )
+    raw: dict[str, object] = {
+        "dataset": {"name": folder.name},
+        "leads": {"path": table("leads"), "id": LEAD_ID, "created_at": CREATED_AT},
+        "outcome": {"path": table("outcomes")},
+    }
+    if any((folder / f"activities{s}").is_file() for s in (".parquet", ".csv")):
+        raw["activities"] = {"path": table("activities")}
+    return parse_config(raw, source=str(folder), base=folder)
 
 
 def load_export(directory: str | Path) -> CrmExport:

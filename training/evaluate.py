@@ -1,4 +1,5 @@
-"""Holdout metrics and the tables that explain a model."""
+"""Measuring a model: holdout metrics, calibration error (ECE), lift, drift (PSI), importance,
+and the logistic-regression baseline."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from features import FeatureSet
 
 if TYPE_CHECKING:
-    from training.train import Dataset
+    from training.examples import Dataset
 
 
 def holdout_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict[str, float]:
@@ -32,6 +33,19 @@ def holdout_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict[str, 
         "log_loss": float(log_loss(y, np.clip(p, 1e-7, 1 - 1e-7), labels=[0, 1])),
         "lift_at_10pct": lift_at(y, p, 0.10),
     }
+
+
+def expected_calibration_error(
+    labels: np.ndarray, probabilities: np.ndarray, bins: int = 10
+) -> float:
+    """Average gap between predicted and actual win rates over equal-count bins, weighted."""
+    order = np.argsort(probabilities, kind="stable")
+    gaps = [
+        len(chunk) * abs(probabilities[chunk].mean() - labels[chunk].mean())
+        for chunk in np.array_split(order, bins)
+        if len(chunk)
+    ]
+    return float(sum(gaps) / len(labels))
 
 
 def lift_at(labels: np.ndarray, probabilities: np.ndarray, share: float) -> float:

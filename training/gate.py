@@ -22,12 +22,11 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from sklearn.metrics import roc_auc_score
 
-from features import LeadScorer, build_features
-from features.pyfunc import LeadScoringModel
-from training.report import expected_calibration_error
+from features import DataContractError, InvalidLeadError, build_features
+from scoring import CHAMPION, LeadScorer, Settings, load_registered
+from training.errors import NoPreviousChampion, RegistryError
+from training.evaluate import expected_calibration_error
 
-CHAMPION = "champion"
-CHALLENGER = "challenger"
 HISTORY_TAG = "champion_history"
 
 
@@ -37,6 +36,14 @@ class GateRules:
     ece_margin: float = 0.01
     bootstrap_rounds: int = 400
     seed: int = 0
+
+    @classmethod
+    def of(cls, settings: Settings) -> GateRules:
+        return cls(
+            auc_tolerance=settings.gate_auc_tolerance,
+            ece_margin=settings.gate_ece_margin,
+            bootstrap_rounds=settings.gate_bootstrap_rounds,
+        )
 
 
 @dataclass(frozen=True)
@@ -134,7 +141,7 @@ def _champion_on_window(
                 expected_calibration_error(window.labels, probabilities),
                 "both scored on the same recent leads",
             )
-        except (KeyError, ValueError) as error:
+        except (KeyError, ValueError, DataContractError, InvalidLeadError) as error:
             reason = f"the champion cannot score these leads ({error}); its logged figures used"
     else:
         reason = "the champion's logged figures used"
@@ -143,9 +150,20 @@ def _champion_on_window(
 
 
 def load_scorer(name: str, version: str) -> LeadScorer:
-    wrapper = mlflow.pyfunc.load_model(f"models:/{name}/{version}").unwrap_python_model()
-    assert isinstance(wrapper, LeadScoringModel)
-    return wrapper.scorer
+    return load_registered(f"models:/{name}/{version}", mlflow.get_tracking_uri()).scorer
+
+
+def record(decision: GateDecision) -> None:
+    """The decision and its figures, into the active MLflow run."""
+    mlflow.log_metrics(decision.figures)
+    mlflow.log_dict(
+        {"promoted": decision.promote, "no_signal": decision.no_signal,
+         "reason": decision.reason, **decision.figures},
+        "gate.json",
+    )  # fmt: skip
+    mlflow.set_tags(
+        {"promotion": "promoted" if decision.promote else "kept", "decision": decision.reason}
+    )
 
 
 def current_champion(client: MlflowClient, name: str) -> str | None:
@@ -157,7 +175,13 @@ def current_champion(client: MlflowClient, name: str) -> str | None:
 
 def promote(client: MlflowClient, name: str, version: str) -> str | None:
     """Make `version` the champion, remembering the one it replaces; returns that one."""
-    client.get_model_version(name, version)  # fails clearly for an unknown version
+    try:
+        client.get_model_version(name, version)
+    except MlflowException:
+        raise RegistryError(
+            f"expected a registered version of {name}, got {version!r}; list the versions "
+            "with the MLflow UI or `leadscore train` a new one"
+        ) from None
     previous = current_champion(client, name)
     if previous == version:
         return previous
@@ -172,7 +196,7 @@ def rollback(client: MlflowClient, name: str) -> tuple[str | None, str]:
     """Return `champion` to the previous champion; (replaced version, restored version)."""
     history = _history(client, name)
     if not history:
-        raise LookupError(
+        raise NoPreviousChampion(
             f"expected a previous champion of {name} to roll back to, found none; "
             "use `leadscore promote VERSION` instead"
         )
@@ -184,5 +208,11 @@ def rollback(client: MlflowClient, name: str) -> tuple[str | None, str]:
 
 
 def _history(client: MlflowClient, name: str) -> list[str]:
-    tags = client.get_registered_model(name).tags
+    try:
+        tags = client.get_registered_model(name).tags
+    except MlflowException:
+        raise RegistryError(
+            f"expected a registered model named {name!r}, found none; train one with "
+            "`leadscore train`"
+        ) from None
     return [v for v in tags.get(HISTORY_TAG, "").split(",") if v]

@@ -1,52 +1,58 @@
-"""The training job end to end: read and check the export, audit it, fit, compare, log, register."""
+"""The training job end to end: read and check the export, audit it, fit, log, register, gate."""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from mlflow import MlflowClient
 
-from features import DEFAULT_FEATURES, Attribute, FeatureSet, LeadScorer, Policy
-from features.errors import DataContractError
-from features.policy import PolicySpec
-from features.schema import ACTIVITY_TYPE, CREATED_AT, LEAD_ID, OCCURRED_AT
-from features.timestamps import micros_to_datetime, series_to_micros
+from features import (
+    ACTIVITY_TYPE,
+    CREATED_AT,
+    DEFAULT_FEATURES,
+    LEAD_ID,
+    OCCURRED_AT,
+    Attribute,
+    FeatureSet,
+    micros_to_datetime,
+    series_to_micros,
+)
+from scoring import LeadScorer, Policy, Settings
+from training import gate, registry
 from training.audit import AuditReport, audit
 from training.columns import feature_set_for
-from training.config import DatasetConfig, load_policy
+from training.config import DatasetConfig
 from training.data import CrmExport, demo_config, load_dataset
+from training.errors import ConfigError
 from training.evaluate import DriftReport, baseline_auc, drift_report
-from training.gate import HoldoutWindow
-from training.registry import (
-    Registration,
-    find_version_by_fingerprint,
-    log_and_register,
-    log_rules_only,
-)
-from training.settings import TrainingSettings
+from training.examples import Dataset, build_dataset
+from training.gate import GateRules, HoldoutWindow
+from training.policy import PolicySpec, load_policy
+from training.registry import Registration, RunRecord
+from training.report import reliability_png, render_report
 from training.train import (
-    Dataset,
     LeadScoreTrainer,
     TrainConfig,
-    build_dataset,
+    check_lightgbm_params,
     check_minimum,
     fit_segments,
-    make_splits,
 )
 from training.tune import Trial, tune
 
 Say = Callable[[str], None]
-_TRAINING_KEYS = {"snapshot_days": "snapshot_delay_days", "horizon_days": "horizon_days"}
 
 
 @dataclass(frozen=True)
 class TrainingResult:
+    """Everything a training run made: the fitted trainer, its data, and what was registered."""
+
     trainer: LeadScoreTrainer
     dataset: Dataset
     registration: Registration
@@ -57,24 +63,20 @@ class TrainingResult:
 
 def train_config_from(config: DatasetConfig) -> TrainConfig:
     """The training settings a dataset config asks for, on top of the defaults."""
-    known = {f.name for f in fields(TrainConfig)}
-    values: dict[str, Any] = {}
-    for key, value in config.training.items():
-        name = _TRAINING_KEYS.get(key, key)
-        if name not in known or name in ("lightgbm_overrides", "min_per_class"):
-            raise DataContractError(
-                f"unknown key {key!r} in [training]; expected one of "
-                f"{sorted({*_TRAINING_KEYS, *known} - {'lightgbm_overrides', 'min_per_class'})}",
-                source=config.location,
-            )
-        values[name] = value
+    section = config.training
     return TrainConfig(
-        **values, min_per_class=config.min_per_class, lightgbm_overrides=config.model
+        snapshot_delay_days=section.snapshot_days,
+        horizon_days=section.horizon_days,
+        holdout_share=section.holdout_share,
+        validation_share=section.validation_share,
+        seed=section.seed,
+        min_per_class=section.min_per_class,
+        lightgbm_overrides=dict(config.model),
     )
 
 
 def train_and_register(
-    settings: TrainingSettings,
+    settings: Settings,
     *,
     config: DatasetConfig | None = None,
     data_dir: Path | None = None,
@@ -92,20 +94,26 @@ def train_and_register(
     and compares the booster with a logistic-regression baseline on the same split.
     """
     dataset_config = config or demo_config(data_dir or settings.data_dir)
-    if policy is None and settings.policy_file is not None:
-        policy = load_policy(settings.policy_file)
+    policy = policy or _policy_of(settings)
     train_config = train_config or train_config_from(dataset_config)
+    check_lightgbm_params(train_config.lightgbm_overrides, dataset_config.location)
     if export is None:
         on_step(f"Reading and checking {dataset_config.location}")
         export = load_dataset(dataset_config)
     if feature_set is None:
         feature_set = DEFAULT_FEATURES if config is None else feature_set_for(config, export)
+    check_segment_by(dataset_config, feature_set)
     on_step("Building point-in-time features and labels")
-    dataset = build_dataset(export, feature_set, train_config)
+    dataset = build_dataset(
+        export,
+        feature_set,
+        snapshot_delay_days=train_config.snapshot_delay_days,
+        horizon_days=train_config.horizon_days,
+    )
     check_minimum(dataset.labels, train_config.min_per_class)
-    splits = make_splits(dataset, train_config)
+    splits = train_config.splits(dataset)
     on_step("Auditing columns for leakage")
-    report = audit(
+    findings = audit(
         dataset,
         splits,
         export.timestamp_columns,
@@ -113,16 +121,9 @@ def train_and_register(
         missingness_gap=dataset_config.audit.missingness_gap,
         allow=[*dataset_config.audit.allow, *allow_leaky],
     )
-    kept = FeatureSet(
-        tuple(
-            f
-            for f in dataset.feature_set
-            if not (
-                isinstance(f.computation, Attribute) and f.computation.column in report.excluded
-            )
-        )
-    )
-    dataset = dataset.with_features(kept)
+    dataset = dataset.with_features(_without(dataset.feature_set, findings.excluded))
+    if policy is not None:
+        policy.check_features(dataset.feature_set.names, str(settings.policy_file or "policy"))
     trials: list[Trial] = []
     if tune_trials > 0:
         train_config, trials = tune(
@@ -137,13 +138,12 @@ def train_and_register(
     on_step(f"Fitting LightGBM on {len(dataset.labels):,} labelled leads")
     trainer = LeadScoreTrainer(train_config, policy).fit(dataset)
     segments = None
-    if dataset_config.segment_by:
-        on_step(f"Fitting one model per {dataset_config.segment_by}")
-        segments = fit_segments(
-            dataset, train_config, trainer.scorer_.policy, dataset_config.segment_by
-        )
+    segment_by = dataset_config.training.segment_by
+    if segment_by:
+        on_step(f"Fitting one model per {segment_by}")
+        segments = fit_segments(dataset, train_config, trainer.scorer_.policy, segment_by)
         scorer = trainer.scorer_
-        scorer.segment_by = dataset_config.segment_by
+        scorer.segment_by = segment_by
         scorer.segments = segments.scorers
         scorer.metadata["segments"] = segments.metrics
         scorer.metadata["segment_fallback"] = segments.fallback
@@ -156,23 +156,68 @@ def train_and_register(
         dataset,
         settings,
         example_lead=example_lead(export, dataset, int(splits["holdout"][-1])),
-        data_location=dataset_config.location,
         model_name=dataset_config.model_name or settings.model_name,
-        extras={
-            "audit": report,
-            "baseline_roc_auc": baseline,
-            "drift": drift,
-            "window": _holdout_window(export, dataset, splits["holdout"]),
-            "fingerprint": fingerprint(export, dataset_config, policy),
-            "trials": trials,
-            "segments": segments,
-        },
+        record=RunRecord(
+            data_location=dataset_config.location,
+            audit=findings,
+            baseline_roc_auc=baseline,
+            drift=drift,
+            trials=tuple(trials),
+            segments=segments,
+        ),
+        window=_holdout_window(export, dataset, splits["holdout"]),
+        fingerprint=fingerprint(export, dataset_config, policy),
     )
-    return TrainingResult(trainer, dataset, registration, report, baseline, drift)
+    return TrainingResult(trainer, dataset, registration, findings, baseline, drift)
+
+
+def log_and_register(
+    trainer: LeadScoreTrainer,
+    dataset: Dataset,
+    settings: Settings,
+    *,
+    example_lead: dict[str, Any],
+    model_name: str,
+    record: RunRecord,
+    window: HoldoutWindow | None = None,
+    fingerprint: str | None = None,
+) -> Registration:
+    """One MLflow run: log the training, register the model, let the gate decide, and log the
+    report, which says what the gate decided."""
+    labels = trainer.holdout_["label"].to_numpy()
+    probabilities = trainer.holdout_["probability"].to_numpy()
+    with registry.training_run(settings) as run:
+        registry.log_training(trainer, dataset, record)
+        registry.log_png(reliability_png(labels, probabilities), registry.RELIABILITY_ARTIFACT)
+        version = registry.register_model(trainer.scorer_, model_name, example_lead, fingerprint)
+        client = MlflowClient()
+        decision = gate.decide(
+            client, model_name, version, labels, probabilities, window, GateRules.of(settings)
+        )
+        if decision.promote:
+            gate.promote(client, model_name, version)
+        gate.record(decision)
+        report = render_report(
+            trainer,
+            dataset,
+            model_name=model_name,
+            version=version,
+            baseline_roc_auc=record.baseline_roc_auc,
+        )
+        registry.log_text(report, registry.REPORT_ARTIFACT)
+    return Registration(
+        model_name,
+        run.info.run_id,
+        version,
+        decision.promote,
+        decision.reason,
+        gate.current_champion(client, model_name),
+        decision.no_signal,
+    )
 
 
 def train_rules_only(
-    settings: TrainingSettings,
+    settings: Settings,
     *,
     config: DatasetConfig | None = None,
     data_dir: Path | None = None,
@@ -180,10 +225,9 @@ def train_rules_only(
     on_step: Say = lambda _message: None,
 ) -> Registration:
     """The cold start: register a model that recommends from the policy's rules alone."""
-    if policy is None and settings.policy_file is not None:
-        policy = load_policy(settings.policy_file)
+    policy = policy or _policy_of(settings)
     if policy is None or not (policy.icp or policy.exclusions):
-        raise DataContractError(
+        raise ConfigError(
             "expected a policy file with ICP rules or exclusions for a rules-only model, got "
             "none; pass --policy FILE"
         )
@@ -191,13 +235,7 @@ def train_rules_only(
     on_step(f"Reading and checking {dataset_config.location}")
     export = load_dataset(dataset_config)
     feature_set = DEFAULT_FEATURES if config is None else feature_set_for(config, export)
-    missing = {r.feature for r in (*policy.icp, *policy.exclusions)} - set(feature_set.names)
-    if missing:
-        raise DataContractError(
-            f"expected the policy's rules to name features among {feature_set.names}, got "
-            f"{sorted(missing)}",
-            source=str(settings.policy_file or "the policy"),
-        )
+    policy.check_features(feature_set.names, str(settings.policy_file or "policy"))
     labels = export.labels
     if labels is None and export.outcomes is not None:
         labels = (export.outcomes["status"] == "won").to_numpy()
@@ -213,13 +251,28 @@ def train_rules_only(
         {"trained_at": datetime.now(UTC).isoformat(), "won": won, "lost": lost, "metrics": {}},
     )
     on_step("Registering the rules-only model in MLflow")
-    return log_rules_only(
-        scorer,
-        settings,
-        model_name=dataset_config.model_name or settings.model_name,
-        data_location=dataset_config.location,
-        example_lead={LEAD_ID: str(export.leads[LEAD_ID].iloc[0])},
-    )
+    model_name = dataset_config.model_name or settings.model_name
+    with registry.training_run(settings) as run:
+        registry.log_rules_only(scorer, dataset_config.location)
+        version = registry.register_model(
+            scorer, model_name, {LEAD_ID: str(export.leads[LEAD_ID].iloc[0])}, None
+        )
+        client = MlflowClient()
+        champion = gate.current_champion(client, model_name)
+        replaces = champion is None or registry.is_rules_only(client, model_name, champion)
+        if replaces:
+            gate.promote(client, model_name, version)
+            reason = (
+                f"version {version} serves recommendations from the policy rules alone until "
+                "there is enough history to score"
+            )
+        else:
+            reason = f"champion {champion} scores leads already; the rules-only model waits"
+        registry.log_decision_tag(reason)
+    return Registration(
+        model_name, run.info.run_id, version, replaces, reason,
+        gate.current_champion(client, model_name),
+    )  # fmt: skip
 
 
 PROMOTED, KEPT = 0, 3
@@ -236,7 +289,7 @@ class RetrainOutcome:
 
 
 def retrain(
-    settings: TrainingSettings,
+    settings: Settings,
     *,
     config: DatasetConfig | None = None,
     data_dir: Path | None = None,
@@ -245,21 +298,20 @@ def retrain(
 ) -> RetrainOutcome:
     """Build, train, gate and promote or not; a second run on the same data changes nothing."""
     dataset_config = config or demo_config(data_dir or settings.data_dir)
-    if policy is None and settings.policy_file is not None:
-        policy = load_policy(settings.policy_file)
+    policy = policy or _policy_of(settings)
     on_step(f"Reading and checking {dataset_config.location}")
     export = load_dataset(dataset_config)
     print_ = fingerprint(export, dataset_config, policy)
     name = dataset_config.model_name or settings.model_name
-    existing = find_version_by_fingerprint(settings, name, print_)
+    existing = registry.find_version_by_fingerprint(settings, name, print_)
     if existing is not None:
-        version, is_champion = existing
-        role = "the champion" if is_champion else "not the champion"
+        champion = gate.current_champion(MlflowClient(settings.mlflow_tracking_uri), name)
+        role = "the champion" if champion == existing else "not the champion"
         return RetrainOutcome(
             KEPT,
-            f"already trained on exactly this data and policy as version {version} ({role}); "
+            f"already trained on exactly this data and policy as version {existing} ({role}); "
             "nothing to do",
-            version,
+            existing,
         )
     result = train_and_register(
         settings, config=config, data_dir=data_dir, policy=policy, export=export, on_step=on_step
@@ -267,6 +319,57 @@ def retrain(
     registration = result.registration
     code = PROMOTED if registration.promoted else KEPT
     return RetrainOutcome(code, registration.decision, registration.version, result)
+
+
+@dataclass(frozen=True)
+class ConfigCheck:
+    """What `leadscore validate` found: the export as read and the features it offers."""
+
+    export: CrmExport
+    feature_set: FeatureSet
+
+
+def check_config(
+    config: DatasetConfig, policy: PolicySpec | None = None, policy_source: str | None = None
+) -> ConfigCheck:
+    """Everything training would check of a config before fitting, without fitting: LightGBM's
+    parameters, every row of the export, segment_by, and the policy's rules against the
+    features. What passes here cannot fail later on a config mistake."""
+    check_lightgbm_params(config.model, config.location)
+    export = load_dataset(config)
+    feature_set = feature_set_for(config, export)
+    check_segment_by(config, feature_set)
+    if policy is not None:
+        policy.check_features(feature_set.names, policy_source)
+    return ConfigCheck(export, feature_set)
+
+
+def check_segment_by(config: DatasetConfig, feature_set: FeatureSet) -> None:
+    segment_by = config.training.segment_by
+    if segment_by and (
+        segment_by not in feature_set.names or feature_set[segment_by].kind != "categorical"
+    ):
+        raise ConfigError(
+            f"expected segment_by to name a categorical feature, got {segment_by!r}; the "
+            f"categorical features are {[f.name for f in feature_set if f.kind == 'categorical']}",
+            source=config.location,
+            key="[training] segment_by",
+        )
+
+
+def _policy_of(settings: Settings) -> PolicySpec | None:
+    return None if settings.policy_file is None else load_policy(settings.policy_file)
+
+
+def _without(feature_set: FeatureSet, columns: Sequence[str]) -> FeatureSet:
+    """The features that read none of `columns`."""
+    return FeatureSet(
+        tuple(
+            f
+            for f in feature_set
+            if not (isinstance(f.computation, Attribute) and f.computation.column in columns)
+        )
+    )
 
 
 def fingerprint(export: CrmExport, config: DatasetConfig, policy: PolicySpec | None) -> str:
@@ -295,7 +398,8 @@ def _holdout_window(export: CrmExport, dataset: Dataset, rows: np.ndarray) -> Ho
 
 def example_lead(export: CrmExport, dataset: Dataset, row: int) -> dict[str, Any]:
     """One real lead as the API receives it: attributes and activities up to its snapshot."""
-    assert dataset.leads is not None
+    if dataset.leads is None:
+        return {LEAD_ID: str(dataset.features.index[row])}
     lead_row = dataset.leads.iloc[row]
     lead_id = str(lead_row[LEAD_ID])
     as_of = int(dataset.as_of[row])

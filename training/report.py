@@ -15,8 +15,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from features import LeadScorer
-from training.train import Dataset, LeadScoreTrainer
+from scoring import LeadScorer
+from training.evaluate import expected_calibration_error
+from training.examples import Dataset
+from training.train import LeadScoreTrainer
 
 TOP_FEATURES = 6
 GROUP_WORDS = {
@@ -25,19 +27,6 @@ GROUP_WORDS = {
     "source": "where the lead came from (channel, campaign)",
 }
 INK, ACCENT, MUTED = "#1f2937", "#2563eb", "#9ca3af"
-
-
-def expected_calibration_error(
-    labels: np.ndarray, probabilities: np.ndarray, bins: int = 10
-) -> float:
-    """Average gap between predicted and actual win rates over equal-count bins, weighted."""
-    order = np.argsort(probabilities, kind="stable")
-    gaps = [
-        len(chunk) * abs(probabilities[chunk].mean() - labels[chunk].mean())
-        for chunk in np.array_split(order, bins)
-        if len(chunk)
-    ]
-    return float(sum(gaps) / len(labels))
 
 
 def render_report(

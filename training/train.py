@@ -1,35 +1,26 @@
-"""From an export to a fitted scorer: examples, time-based split, LightGBM, calibration, policy."""
+"""Fitting: LightGBM on the train rows, Platt calibration on the validation rows, the policy's
+thresholds, and one model per segment when asked."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import train_test_split
 
-from features import (
-    DEFAULT_FEATURES,
-    Calibrator,
-    FeatureEncoder,
-    FeatureSet,
-    LabelCounts,
-    LeadScorer,
-    build_features,
-    make_examples,
-)
-from features.errors import DataContractError, InsufficientData
-from features.policy import Policy, PolicySpec, fit_policy
-from features.schema import CLOSED_AT, CREATED_AT, LEAD_ID
-from features.timestamps import micros_to_datetime, series_to_micros
-from training.data import CrmExport
+from features import micros_to_datetime
+from scoring import Calibrator, FeatureEncoder, LeadScorer, Policy
+from training.errors import ConfigError, InsufficientData, UnusableSplit
 from training.evaluate import holdout_metrics, importance_table
+from training.examples import Dataset
+from training.policy import PolicySpec, fit_policy
+from training.splits import SPLITS, make_splits
 
-SPLITS = ("train", "validation", "holdout")
 WEEK_US = 7 * 86_400_000_000
 
 
@@ -70,50 +61,9 @@ class TrainConfig:
             **self.lightgbm_overrides,
         }
 
-
-@dataclass
-class Dataset:
-    """Point-in-time training rows: features as of each lead's snapshot, and its label.
-
-    `split_key` orders rows for the time-based split (snapshot time, or the export's declared
-    order); when it is None the split is a stratified random one. `leads` keeps the raw lead rows
-    for the leakage audit, and `closed_at` the outcome times when the export has them.
-    """
-
-    features: pd.DataFrame
-    labels: np.ndarray
-    as_of: np.ndarray
-    counts: LabelCounts
-    feature_set: FeatureSet
-    split_key: np.ndarray | None = None
-    leads: pd.DataFrame | None = None
-    closed_at: np.ndarray | None = None
-
-    def subset(self, rows: np.ndarray) -> Dataset:
-        """The given rows only, with everything that goes with them."""
-        return Dataset(
-            features=self.features.iloc[rows],
-            labels=self.labels[rows],
-            as_of=self.as_of[rows],
-            counts=self.counts,
-            feature_set=self.feature_set,
-            split_key=None if self.split_key is None else self.split_key[rows],
-            leads=None if self.leads is None else self.leads.iloc[rows].reset_index(drop=True),
-            closed_at=None if self.closed_at is None else self.closed_at[rows],
-        )
-
-    def with_features(self, feature_set: FeatureSet) -> Dataset:
-        """The same rows with only the given features (a subset of these)."""
-        return Dataset(
-            features=self.features[feature_set.names],
-            labels=self.labels,
-            as_of=self.as_of,
-            counts=self.counts,
-            feature_set=feature_set,
-            split_key=self.split_key,
-            leads=self.leads,
-            closed_at=self.closed_at,
-        )
+    def splits(self, dataset: Dataset) -> dict[str, np.ndarray]:
+        """Row positions of the train, validation and holdout splits of `dataset`."""
+        return make_splits(dataset, self.holdout_share, self.validation_share, self.seed)
 
 
 @dataclass(frozen=True)
@@ -124,101 +74,53 @@ class SplitSummary:
     last_as_of: str | None
 
 
-def build_dataset(
-    export: CrmExport,
-    feature_set: FeatureSet = DEFAULT_FEATURES,
-    config: TrainConfig | None = None,
-) -> Dataset:
-    """Label each lead at its snapshot and compute its features as of that moment."""
-    config = config or TrainConfig()
-    delay_us = timedelta(days=config.snapshot_delay_days) // timedelta(microseconds=1)
-    has_time = CREATED_AT in export.leads.columns
-    closed_at = None
-    if export.labels is not None:
-        leads = export.leads.reset_index(drop=True)
-        labels = export.labels
-        as_of = (
-            series_to_micros(leads[CREATED_AT], source="leads", column=CREATED_AT) + delay_us
-            if has_time
-            else np.zeros(len(leads), dtype=np.int64)
+class _LightGbmLog:
+    """LightGBM's messages while checking parameters; otherwise passed on to `logging`."""
+
+    def __init__(self) -> None:
+        self.capture: list[str] | None = None
+
+    def info(self, message: str) -> None:
+        if self.capture is not None:
+            self.capture.append(message)
+        else:
+            logging.getLogger("lightgbm").debug(message.strip())
+
+    warning = info
+
+
+_LIGHTGBM_LOG = _LightGbmLog()
+
+
+def check_lightgbm_params(overrides: dict[str, Any], source: str | None = None) -> None:
+    """Refuse `[model]` parameters LightGBM does not know or cannot read, before any data is
+    read: one boosting round on a few made-up rows says what LightGBM thinks of them."""
+    if not overrides:
+        return
+    rng = np.random.default_rng(0)
+    rows = rng.random((60, 2))
+    labels = (rows[:, 0] > 0.5).astype(int)
+    params = {**TrainConfig(lightgbm_overrides=overrides).lightgbm_params(), "verbose": 1}
+    _LIGHTGBM_LOG.capture = []
+    lgb.register_logger(_LIGHTGBM_LOG)
+    try:
+        lgb.train(params, lgb.Dataset(rows, labels), num_boost_round=1)
+    except lgb.basic.LightGBMError as error:
+        raise ConfigError(
+            f"[model]: LightGBM refused the parameters: {str(error).split('[LightGBM]')[0]}",
+            source=source,
+        ) from None
+    finally:
+        messages, _LIGHTGBM_LOG.capture = _LIGHTGBM_LOG.capture, None
+    unknown = sorted(
+        {m.split("Unknown parameter:", 1)[1].strip() for m in messages if "Unknown parameter" in m}
+    )
+    if unknown:
+        raise ConfigError(
+            f"[model]: expected LightGBM parameters, got unknown {unknown}; see LightGBM's "
+            "parameter list",
+            source=source,
         )
-        counts = LabelCounts(len(leads), int(labels.sum()), 0, 0)
-        split_key = as_of if has_time else export.order
-    else:
-        assert export.outcomes is not None and export.observed_until is not None
-        examples, counts = make_examples(
-            export.leads,
-            export.outcomes,
-            observed_until=export.observed_until,
-            snapshot_delay=timedelta(days=config.snapshot_delay_days),
-            horizon=timedelta(days=config.horizon_days),
-        )
-        by_id = export.leads.set_index(export.leads[LEAD_ID].astype(object), drop=False)
-        leads = by_id.loc[examples[LEAD_ID].to_numpy()].reset_index(drop=True)
-        labels = examples["label"].to_numpy()
-        as_of = examples["as_of"].to_numpy()
-        split_key = as_of
-        closed_at = _closed_at(export.outcomes, leads[LEAD_ID])
-    features = build_features(
-        leads,
-        export.activities,
-        as_of,
-        feature_set,
-        source=f"{export.location} leads",
-        activities_source=f"{export.location} activities",
-    )
-    return Dataset(
-        features=features,
-        labels=np.asarray(labels),
-        as_of=np.asarray(as_of, dtype=np.int64),
-        counts=counts,
-        feature_set=feature_set,
-        split_key=split_key,
-        leads=leads,
-        closed_at=closed_at,
-    )
-
-
-def _closed_at(outcomes: pd.DataFrame, lead_ids: pd.Series) -> np.ndarray:
-    """Each lead's first close (epoch microseconds), or the int64 maximum when still open."""
-    stamps = series_to_micros(outcomes[CLOSED_AT], source="outcomes", column=CLOSED_AT)
-    first = pd.Series(stamps, index=outcomes[LEAD_ID].astype(object)).groupby(level=0).min()
-    aligned = first.reindex(lead_ids.astype(object))
-    still_open = aligned.isna().to_numpy()
-    values = aligned.fillna(0).to_numpy(dtype=np.int64)
-    return np.where(still_open, np.iinfo(np.int64).max, values)
-
-
-def time_split(
-    as_of: np.ndarray, holdout_share: float, validation_share: float
-) -> dict[str, np.ndarray]:
-    """Row positions of each split by snapshot time: the newest rows are the holdout."""
-    order = np.argsort(as_of, kind="stable")
-    n = len(order)
-    holdout_start = n - round(n * holdout_share)
-    validation_start = holdout_start - round(n * validation_share)
-    return {
-        "train": order[:validation_start],
-        "validation": order[validation_start:holdout_start],
-        "holdout": order[holdout_start:],
-    }
-
-
-def make_splits(dataset: Dataset, config: TrainConfig) -> dict[str, np.ndarray]:
-    """Time-ordered splits when the data has an order; otherwise stratified random ones."""
-    if dataset.split_key is not None:
-        return time_split(dataset.split_key, config.holdout_share, config.validation_share)
-    rows = np.arange(len(dataset.labels))
-    rest, holdout = train_test_split(
-        rows, test_size=config.holdout_share, stratify=dataset.labels, random_state=config.seed
-    )
-    train, validation = train_test_split(
-        rest,
-        test_size=config.validation_share / (1 - config.holdout_share),
-        stratify=dataset.labels[rest],
-        random_state=config.seed,
-    )
-    return {"train": np.sort(train), "validation": np.sort(validation), "holdout": np.sort(holdout)}
 
 
 def check_minimum(labels: np.ndarray, minimum: int) -> None:
@@ -271,11 +173,11 @@ class LeadScoreTrainer:
     def fit(self, dataset: Dataset) -> LeadScoreTrainer:
         config = self.config
         check_minimum(dataset.labels, config.min_per_class)
-        splits = make_splits(dataset, config)
+        splits = config.splits(dataset)
         for name in SPLITS:
             labels = dataset.labels[splits[name]]
             if len(labels) == 0 or labels.min() == labels.max():
-                raise ValueError(
+                raise UnusableSplit(
                     f"expected won and lost leads in the {name} split, got {len(labels)} rows "
                     f"with {int(labels.sum())} won; supply more history"
                 )
@@ -367,7 +269,7 @@ def fit_segments(
     if segment_by not in dataset.feature_set.names or (
         dataset.feature_set[segment_by].kind != "categorical"
     ):
-        raise DataContractError(
+        raise ConfigError(
             f"expected segment_by to name a categorical feature, got {segment_by!r}; features "
             f"are {dataset.feature_set.names}"
         )
@@ -382,7 +284,7 @@ def fit_segments(
             continue
         try:
             trainer = LeadScoreTrainer(config).fit(dataset.subset(rows))
-        except ValueError as error:
+        except (InsufficientData, UnusableSplit) as error:
             fallback[key] = str(error)
             continue
         trainer.scorer_.policy = policy

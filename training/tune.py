@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import optuna
 from sklearn.metrics import roc_auc_score
 
-from training.train import Dataset, TrainConfig, fit_booster, make_splits
+from training.examples import Dataset
+from training.train import TrainConfig, fit_booster
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ def tune(
     on_trial: Callable[[Trial], None] = lambda _trial: None,
 ) -> tuple[TrainConfig, list[Trial]]:
     """The best of `trials` configurations by validation AUC, and every trial for the log."""
-    splits = make_splits(dataset, config)
+    splits = config.splits(dataset)
     validation = splits["validation"]
     done: list[Trial] = []
 

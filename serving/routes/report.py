@@ -7,14 +7,9 @@ from fastapi.responses import HTMLResponse
 
 from serving.auth import require
 from serving.deps import ModelDep
-from serving.errors import ApiError
+from serving.errors import NoReport
 
 router = APIRouter(tags=["report"], dependencies=[Depends(require("admin"))])
-
-
-class NoReport(ApiError):
-    status_code = 404
-    code = "no_report"
 
 
 @router.get("/report", response_class=HTMLResponse)

@@ -11,11 +11,11 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from features import ScoredLead
+from scoring import ScoredLead
 from serving.auth import authorize
 from serving.bodies import body_doc, read_json
 from serving.deps import Scoring
-from serving.errors import ApiError
+from serving.errors import BatchTooLarge, InvalidParameter, TooManyActivities
 from serving.loading import LoadedModel
 from serving.predlog import row
 from serving.schemas import BatchRequest, BatchResponse, Lead, Score
@@ -34,21 +34,6 @@ REASONS_PARAMETER = {
     "description": "How many reasons to return; 0 turns them off. Default 5.",
     "schema": {"type": "integer", "minimum": 0, "maximum": MAX_REASONS},
 }
-
-
-class TooManyActivities(ApiError):
-    status_code = 422
-    code = "too_many_activities"
-
-
-class BatchTooLarge(ApiError):
-    status_code = 413
-    code = "batch_too_large"
-
-
-class InvalidParameter(ApiError):
-    status_code = 422
-    code = "invalid_request"
 
 
 @router.post(

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
 
+from scoring import Settings
 from serving.app import create_app
 from serving.schemas import EXAMPLE_LEAD, BatchResponse, Score
-from serving.settings import Settings
-from tests.conftest import TrainedModel
+from tests.conftest import FittedModel
 
+NO_LOG = {"prediction_db": "", "model_poll_seconds": 0}
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 
 
@@ -115,11 +118,11 @@ def test_reasons_can_be_limited_or_turned_off(client: TestClient) -> None:
 
 
 def test_model_info_shows_holdout_metrics_and_thresholds(
-    client: TestClient, trained: TrainedModel
+    client: TestClient, fitted: FittedModel
 ) -> None:
     body = client.get("/v1/model").json()
     assert body["name"] == "lead-scoring" and body["version"] == "1"
-    assert body["metrics"]["roc_auc"] == trained.result.trainer.metrics_["roc_auc"]
+    assert body["metrics"]["roc_auc"] == fitted.trainer.metrics_["roc_auc"]
     assert body["thresholds"]["sql_threshold"] >= body["thresholds"]["mql_threshold"]
     assert body["trained_at"]
     assert {f["group"] for f in body["features"]} == {"fit", "engagement", "source"}
@@ -146,19 +149,19 @@ def test_bad_input_is_a_422_that_names_the_field(client: TestClient) -> None:
     )
 
 
-def test_batch_over_the_limit_is_413(trained: TrainedModel) -> None:
-    settings = trained.serving_settings.model_copy(update={"max_batch_leads": 2})
-    with TestClient(create_app(settings)) as small:
+def test_batch_over_the_limit_is_413(fitted: FittedModel) -> None:
+    settings = Settings(max_batch_leads=2, **NO_LOG)
+    with TestClient(create_app(settings, loaded=fitted.loaded)) as small:
         error = _assert_error(
             small.post("/v1/score/batch", json={"leads": [COLD] * 3}), 413, "leads"
         )
         assert "at most 2" in error["message"]
 
 
-def test_too_many_activities_is_422_naming_the_lead(trained: TrainedModel) -> None:
-    settings = trained.serving_settings.model_copy(update={"max_activities_per_lead": 2})
+def test_too_many_activities_is_422_naming_the_lead(fitted: FittedModel) -> None:
+    settings = Settings(max_activities_per_lead=2, **NO_LOG)
     busy = {**IDEAL, "activities": [IDEAL["activities"][0]] * 3}
-    with TestClient(create_app(settings)) as capped:
+    with TestClient(create_app(settings, loaded=fitted.loaded)) as capped:
         error = _assert_error(capped.post("/v1/score", json=busy), 422, "activities")
         assert error["code"] == "too_many_activities" and "at most 2" in error["message"]
         batch = capped.post("/v1/score/batch", json={"leads": [COLD, busy]})
@@ -166,9 +169,8 @@ def test_too_many_activities_is_422_naming_the_lead(trained: TrainedModel) -> No
         assert capped.post("/v1/score", json=COLD).status_code == 200
 
 
-def test_without_a_model_the_server_is_alive_but_not_ready(tmp_path) -> None:
-    settings = Settings(mlflow_tracking_uri=f"sqlite:///{tmp_path / 'empty.db'}")
-    with TestClient(create_app(settings)) as empty:
+def test_without_a_model_the_server_is_alive_but_not_ready(empty_store: Settings) -> None:
+    with TestClient(create_app(empty_store.model_copy(update=NO_LOG))) as empty:
         assert empty.get("/healthz").status_code == 200
         _assert_error(empty.get("/readyz"), 503)
         error = _assert_error(empty.post("/v1/score", json=IDEAL), 503)
@@ -201,3 +203,28 @@ def test_reasons_speak_plainly_and_groups_add_up(client: TestClient) -> None:
     assert abs(total - groups) < 1e-9
     assert body["engagement_score"] > 0  # the demo request and pricing view push up
     assert client.post("/v1/score?reasons=0", json=IDEAL).json()["fit_score"] is None
+
+
+def test_an_unexpected_error_is_a_500_in_the_error_shape_and_counted(
+    fitted: FittedModel,
+) -> None:
+    scorer = copy.copy(fitted.trainer.scorer_)  # the session's own model stays as it is
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("a bug in the scorer")
+
+    scorer.score_leads = broken  # type: ignore[method-assign]
+    model = dataclasses.replace(fitted.loaded, scorer=scorer)
+    with TestClient(
+        create_app(Settings(**NO_LOG), loaded=model), raise_server_exceptions=False
+    ) as http:
+        response = http.post("/v1/score", json=IDEAL)
+        batch = http.post("/v1/score/batch", json={"leads": [IDEAL]})
+        metrics = http.get("/metrics").text
+    for answer in (response, batch):
+        error = _assert_error(answer, 500)
+        assert error["code"] == "internal_error"
+        request_id = answer.headers["X-Request-ID"]
+        assert request_id in error["message"] and "a bug" not in error["message"]
+    assert 'leadscore_requests_total{route="/v1/score",status="500"} 1.0' in metrics
+    assert 'leadscore_requests_total{route="/v1/score/batch",status="500"} 1.0' in metrics

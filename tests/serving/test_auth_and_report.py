@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
+from scoring import Settings, SettingsError, load_settings
 from serving.app import create_app
 from serving.schemas import EXAMPLE_LEAD
-from tests.conftest import TrainedModel
+from tests.conftest import FittedModel
+from training.report import render_report
 
 SCORE_KEY, ADMIN_KEY = "score-key-123", "admin-key-456"
 
 
 @pytest.fixture(scope="module")
-def guarded(trained: TrainedModel) -> Iterator[TestClient]:
-    settings = trained.serving_settings.model_copy(
-        update={"api_keys": f"{SCORE_KEY}:score,{ADMIN_KEY}:admin"}
+def guarded(fitted: FittedModel) -> Iterator[TestClient]:
+    settings = Settings(
+        api_keys=f"{SCORE_KEY}:score,{ADMIN_KEY}:admin", prediction_db="", model_poll_seconds=0
     )
-    with TestClient(create_app(settings)) as client:
+    page = render_report(fitted.trainer, fitted.dataset, model_name="lead-scoring", version="1")
+    model = dataclasses.replace(fitted.loaded, report_html=page)
+    with TestClient(create_app(settings, loaded=model)) as client:
         yield client
 
 
@@ -54,8 +59,7 @@ def test_admin_key_reads_the_report(guarded: TestClient) -> None:
     assert guarded.get("/healthz").status_code == 200  # probes need no key
 
 
-def test_bad_key_configuration_fails_at_start_naming_the_variable() -> None:
-    from serving.settings import Settings
-
-    with pytest.raises(ValueError, match="LEADSCORE_API_KEYS"):
-        Settings(api_keys="abc:superuser")
+def test_bad_key_configuration_fails_at_start_naming_the_variable_not_the_key() -> None:
+    with pytest.raises(SettingsError, match="LEADSCORE_API_KEYS") as failure:
+        load_settings(api_keys="secret-key-value:superuser")
+    assert "secret-key-value" not in str(failure.value)

@@ -13,9 +13,10 @@ import sqlalchemy
 import uvicorn
 from fastapi.testclient import TestClient
 
+from scoring import Settings
 from serving.app import create_app
 from serving.schemas import EXAMPLE_LEAD
-from tests.conftest import TrainedModel
+from tests.conftest import FittedModel
 from tests.helpers import POSTGRES_URL, free_port, postgres_engine
 
 PERSONAL = ("email", "name", "phone", "job_title")
@@ -30,11 +31,11 @@ def _rows(url: str, table: str) -> list[dict]:
     return rows
 
 
-def test_each_score_is_logged_without_personal_data(trained: TrainedModel, tmp_path: Path) -> None:
+def test_each_score_is_logged_without_personal_data(fitted: FittedModel, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'log.db'}"
-    settings = trained.serving_settings.model_copy(update={"prediction_db": url})
+    settings = Settings(prediction_db=url, model_poll_seconds=0)
     lead = {**EXAMPLE_LEAD, "email": "jane.doe@acme.example", "phone": "+1 555 0100"}
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings, loaded=fitted.loaded)) as client:
         client.post("/v1/score", json=lead)
         client.post("/v1/score/batch", json={"leads": [lead, {**lead, "lead_id": "L-2"}]})
     rows = _rows(url, "predictions")
@@ -48,15 +49,18 @@ def test_each_score_is_logged_without_personal_data(trained: TrainedModel, tmp_p
 
 
 @pytest.mark.integration
-def test_postgres_log_keeps_every_row_under_load_and_shutdown(trained: TrainedModel) -> None:
+def test_postgres_log_keeps_every_row_under_load_and_shutdown(fitted: FittedModel) -> None:
     engine = postgres_engine()
     table = f"predictions_{uuid.uuid4().hex[:8]}"
-    settings = trained.serving_settings.model_copy(
-        update={"prediction_db": POSTGRES_URL, "prediction_table": table}
-    )
+    settings = Settings(prediction_db=POSTGRES_URL, prediction_table=table, model_poll_seconds=0)
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="error")
+        uvicorn.Config(
+            create_app(settings, loaded=fitted.loaded),
+            host="127.0.0.1",
+            port=port,
+            log_level="error",
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

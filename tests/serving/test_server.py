@@ -12,10 +12,13 @@ from pathlib import Path
 
 import httpx
 import psutil
+import pytest
 
 from serving.schemas import EXAMPLE_LEAD
 from tests.conftest import TrainedModel
 from tests.helpers import free_port
+
+pytestmark = pytest.mark.integration
 
 LEADSCORE = str(Path(sys.executable).parent / "leadscore")
 

@@ -7,22 +7,23 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 from mlflow import MlflowClient
 
+from scoring import Settings
 from serving.app import create_app
 from serving.schemas import EXAMPLE_LEAD
-from serving.settings import Settings
-from tests.conftest import TrainedModel
+from tests.conftest import FittedModel
 from tests.helpers import free_port
-from training import TrainingSettings, promote, train_and_register
+from training import promote, train_and_register
 
 
-def test_a_body_over_the_limit_is_413_in_the_error_shape(trained: TrainedModel) -> None:
-    settings = trained.serving_settings.model_copy(update={"max_body_bytes": 2048})
+def test_a_body_over_the_limit_is_413_in_the_error_shape(fitted: FittedModel) -> None:
+    settings = Settings(max_body_bytes=2048, prediction_db="", model_poll_seconds=0)
     big = {**EXAMPLE_LEAD, "notes": "x" * 4000}
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings, loaded=fitted.loaded)) as client:
         response = client.post("/v1/score", json=big)
         assert response.status_code == 413
         assert response.json()["error"]["code"] == "body_too_large"
@@ -37,15 +38,14 @@ def test_metrics_count_requests_latency_and_recommendations(client: TestClient) 
     assert "leadscore_scores_total{recommendation=" in text
 
 
+@pytest.mark.integration
 def test_hot_swap_under_load_drops_nothing_and_skips_a_broken_model(
-    trained: TrainedModel, tmp_path: Path
+    demo_dir: Path, empty_store: Settings, tmp_path: Path
 ) -> None:
-    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    training = TrainingSettings(
-        data_dir=trained.data_dir, mlflow_tracking_uri=store, mlflow_artifact_root=tmp_path / "a"
-    )
+    training = empty_store.model_copy(update={"data_dir": demo_dir})
+    store = training.mlflow_tracking_uri
     train_and_register(training)
-    app = create_app(Settings(mlflow_tracking_uri=store, model_poll_seconds=0.2))
+    app = create_app(training.model_copy(update={"model_poll_seconds": 0.2, "prediction_db": ""}))
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
     thread = threading.Thread(target=server.run, daemon=True)

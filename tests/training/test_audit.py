@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features import Attribute, Feature, FeatureSet, LabelCounts
+from features import Attribute, Feature, FeatureSet
+from training import Dataset, LabelCounts
 from training.audit import audit
-from training.train import Dataset
 
 
 def _dataset(columns: dict[str, np.ndarray], labels: np.ndarray, as_of: np.ndarray) -> Dataset:

@@ -10,12 +10,10 @@ import pytest
 from mlflow import MlflowClient
 from typer.testing import CliRunner
 
-from features.errors import DataContractError, InsufficientData, ValidationFailed
+from features import ValidationFailed
 from leadscore.cli import app
-from tests.conftest import TrainedModel
-from training import TrainingSettings, train_and_register
-from training.config import load_config
-from training.data import load_dataset
+from scoring import Settings
+from training import ConfigError, InsufficientData, load_config, load_dataset, train_and_register
 
 runner = CliRunner()
 
@@ -25,11 +23,12 @@ def _write(path: Path, text: str) -> Path:
     return path
 
 
-def _settings(tmp_path: Path) -> TrainingSettings:
-    return TrainingSettings(
-        mlflow_tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}",
-        mlflow_artifact_root=tmp_path / "artifacts",
-    )
+def _env(monkeypatch: pytest.MonkeyPatch, store: Settings) -> str:
+    """Point the command at `store`; returns its tracking URI."""
+    monkeypatch.setenv("LEADSCORE_MLFLOW_TRACKING_URI", store.mlflow_tracking_uri)
+    monkeypatch.setenv("LEADSCORE_MLFLOW_ARTIFACT_ROOT", str(store.mlflow_artifact_root))
+    monkeypatch.setenv("LEADSCORE_GATE_BOOTSTRAP_ROUNDS", str(store.gate_bootstrap_rounds))
+    return store.mlflow_tracking_uri
 
 
 def _flat_export(tmp_path: Path, rows: int = 800, seed: int = 0) -> Path:
@@ -58,14 +57,12 @@ def test_config_errors_name_the_file_and_the_key(tmp_path: Path) -> None:
     bad = _write(
         tmp_path / "bad.toml", '[leads]\npath = "x.csv"\ncolour = "red"\n[outcome]\nlabel="y"\n'
     )
-    with pytest.raises(
-        DataContractError, match=r"bad.toml: unknown keys in \[leads\]: \['colour'\]"
-    ):
+    with pytest.raises(ConfigError, match=r"bad.toml: \[leads\] colour: unknown key"):
         load_config(bad)
     both = _write(
         tmp_path / "both.toml", '[leads]\npath = "x.csv"\nurl = "sqlite://"\n[outcome]\nlabel="y"\n'
     )
-    with pytest.raises(DataContractError, match="exactly one of path or url"):
+    with pytest.raises(ConfigError, match="exactly one of path or url"):
         load_config(both)
 
 
@@ -97,20 +94,23 @@ def test_validation_reports_every_problem_with_row_and_column(tmp_path: Path) ->
     assert "row 3" in result.output and "5 problem(s)" in result.output
 
 
+@pytest.mark.integration
 def test_a_flat_export_without_order_gets_a_stratified_split_and_a_warning(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, empty_store: Settings
 ) -> None:
     config = _flat_export(tmp_path)
-    monkeypatch.chdir(tmp_path)
+    _env(monkeypatch, empty_store)
     result = runner.invoke(app, ["train", "--config", str(config)])
     assert result.exit_code == 0, result.output
     assert "recent-data validation was not possible" in " ".join(result.output.split())
     assert "baseline_roc_auc" in result.output
 
 
-def test_too_few_won_leads_refuses_to_train_and_registers_nothing(tmp_path: Path) -> None:
+def test_too_few_won_leads_refuses_to_train_and_registers_nothing(
+    tmp_path: Path, empty_store: Settings
+) -> None:
     config = _flat_export(tmp_path, rows=120)
-    settings = _settings(tmp_path)
+    settings = empty_store
     with pytest.raises(InsufficientData, match="expected at least 40 won and 40 lost"):
         train_and_register(settings, config=load_config(config))
     assert MlflowClient(settings.mlflow_tracking_uri).search_registered_models() == []
@@ -121,9 +121,12 @@ def _demo_config(tmp_path: Path, demo_dir: Path) -> Path:
     return _write(tmp_path / "demo.toml", text.replace("../data/demo", str(demo_dir)))
 
 
-def test_audit_catches_the_planted_leaky_columns(tmp_path: Path, trained: TrainedModel) -> None:
-    config = load_config(_demo_config(tmp_path, trained.data_dir))
-    result = train_and_register(_settings(tmp_path), config=config)
+@pytest.mark.integration
+def test_audit_catches_the_planted_leaky_columns(
+    tmp_path: Path, demo_dir: Path, empty_store: Settings
+) -> None:
+    config = load_config(_demo_config(tmp_path, demo_dir))
+    result = train_and_register(empty_store, config=config)
     flagged = {f.column: f.check for f in result.audit.findings}
     assert flagged.get("status_updated_at") == "stamped_after_outcome"
     assert "sales_status" in flagged
@@ -131,7 +134,7 @@ def test_audit_catches_the_planted_leaky_columns(tmp_path: Path, trained: Traine
     names = result.trainer.scorer_.feature_set.names
     assert "sales_status" not in names and "email" not in names
     assert "seniority" not in names and "job_title" in names  # text column, parsed
-    client = MlflowClient(_settings(tmp_path).mlflow_tracking_uri)
+    client = MlflowClient(empty_store.mlflow_tracking_uri)
     run = client.get_run(result.registration.run_id)
     assert "baseline_roc_auc" in run.data.metrics
     assert {"leakage_audit.json", "drift.json"} <= {
@@ -139,17 +142,22 @@ def test_audit_catches_the_planted_leaky_columns(tmp_path: Path, trained: Traine
     }
 
 
-def test_allow_leaky_keeps_a_flagged_column(tmp_path: Path, trained: TrainedModel) -> None:
-    config = load_config(_demo_config(tmp_path, trained.data_dir))
-    result = train_and_register(_settings(tmp_path), config=config, allow_leaky=["sales_status"])
+@pytest.mark.integration
+def test_allow_leaky_keeps_a_flagged_column(
+    tmp_path: Path, demo_dir: Path, empty_store: Settings
+) -> None:
+    config = load_config(_demo_config(tmp_path, demo_dir))
+    result = train_and_register(empty_store, config=config, allow_leaky=["sales_status"])
     assert "sales_status" in result.trainer.scorer_.feature_set.names
     assert "sales_status" not in result.audit.excluded
 
 
-def test_retrain_exit_codes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.integration
+def test_retrain_exit_codes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, empty_store: Settings
+) -> None:
     config = _flat_export(tmp_path, rows=1500)
-    monkeypatch.setenv("LEADSCORE_MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
-    monkeypatch.setenv("LEADSCORE_MLFLOW_ARTIFACT_ROOT", str(tmp_path / "artifacts"))
+    store = _env(monkeypatch, empty_store)
     first = runner.invoke(app, ["retrain", "--config", str(config)])
     assert first.exit_code == 0, first.output  # promoted: the first champion
     assert "PROMOTED" in first.output
@@ -157,7 +165,7 @@ def test_retrain_exit_codes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     again = runner.invoke(app, ["retrain", "--config", str(config)])
     assert again.exit_code == 3, again.output  # idempotent: nothing new, the champion stays
     assert "already trained on exactly this data" in " ".join(again.output.split())
-    client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    client = MlflowClient(store)
     assert len(client.search_model_versions("name = 'lead-scoring'")) == 1
 
     weaker = _write(
@@ -175,17 +183,16 @@ def test_retrain_exit_codes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert failed.exit_code == 1
 
 
+@pytest.mark.integration
 def test_rules_only_cold_start_serves_recommendations_without_a_score(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, empty_store: Settings
 ) -> None:
     config = _flat_export(tmp_path, rows=60)
     policy = _write(
         tmp_path / "policy.toml",
         '[icp]\nrules = ["fit_a >= 0"]\n[exclusions]\nrules = ["segment == \'smb\'"]\n',
     )
-    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    monkeypatch.setenv("LEADSCORE_MLFLOW_TRACKING_URI", store)
-    monkeypatch.setenv("LEADSCORE_MLFLOW_ARTIFACT_ROOT", str(tmp_path / "artifacts"))
+    store = _env(monkeypatch, empty_store)
     refused = runner.invoke(app, ["train", "--config", str(config)])
     assert refused.exit_code == 1 and "expected at least 40 won" in " ".join(refused.output.split())
     result = runner.invoke(
@@ -195,10 +202,10 @@ def test_rules_only_cold_start_serves_recommendations_without_a_score(
 
     from fastapi.testclient import TestClient
 
+    from scoring import Settings
     from serving.app import create_app
-    from serving.settings import Settings
 
-    with TestClient(create_app(Settings(mlflow_tracking_uri=store))) as client:
+    with TestClient(create_app(Settings(mlflow_tracking_uri=store, prediction_db=""))) as client:
         fit = client.post("/v1/score", json={"lead_id": "a", "fit_a": 1.0, "segment": "ent"})
         excluded = client.post("/v1/score", json={"lead_id": "b", "fit_a": 1.0, "segment": "smb"})
         unfit = client.post("/v1/score", json={"lead_id": "c", "fit_a": -1.0, "segment": "mid"})
@@ -215,8 +222,9 @@ def test_rules_only_cold_start_serves_recommendations_without_a_score(
     assert info["attribution"] == "none"
 
 
+@pytest.mark.integration
 def test_segment_models_route_leads_through_the_api(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, empty_store: Settings
 ) -> None:
     rng = np.random.default_rng(3)
     rows = 2400
@@ -241,19 +249,17 @@ def test_segment_models_route_leads_through_the_api(
         '[leads]\npath = "segmented.csv"\nid = "id"\n[outcome]\nlabel = "converted"\n'
         '[training]\nsegment_by = "segment"\n',
     )
-    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    monkeypatch.setenv("LEADSCORE_MLFLOW_TRACKING_URI", store)
-    monkeypatch.setenv("LEADSCORE_MLFLOW_ARTIFACT_ROOT", str(tmp_path / "artifacts"))
+    store = _env(monkeypatch, empty_store)
     result = runner.invoke(app, ["train", "--config", str(config)])
     assert result.exit_code == 0, result.output
 
     from fastapi.testclient import TestClient
 
+    from scoring import Settings
     from serving.app import create_app
-    from serving.settings import Settings
 
     lead = {"fit_a": 2.0, "fit_b": 0.5, "fit_c": 0.5}
-    with TestClient(create_app(Settings(mlflow_tracking_uri=store))) as client:
+    with TestClient(create_app(Settings(mlflow_tracking_uri=store, prediction_db=""))) as client:
         batch = client.post(
             "/v1/score/batch",
             json={"leads": [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import mlflow
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,20 +12,20 @@ from mlflow import MlflowClient
 from typer.testing import CliRunner
 
 from features import FeatureSet
-from features.errors import InsufficientData
 from leadscore.cli import app
-from tests.conftest import TrainedModel
+from scoring import CHAMPION, Settings
+from tests.conftest import FittedModel, TrainedModel
 from training import (
     CHALLENGER,
-    CHAMPION,
+    CrmExport,
+    InsufficientData,
     LeadScoreTrainer,
-    TrainingSettings,
     build_dataset,
+    log_and_register,
     time_split,
     train_and_register,
 )
-from training.data import CrmExport
-from training.registry import log_and_register
+from training.registry import RunRecord
 
 METRICS = {"roc_auc", "pr_auc", "brier", "log_loss", "lift_at_10pct"}
 
@@ -37,8 +38,8 @@ def test_time_split_puts_the_newest_snapshots_in_the_holdout() -> None:
     assert as_of[splits["validation"]].max() < as_of[splits["holdout"]].min()
 
 
-def test_model_learns_the_demo_process(trained: TrainedModel) -> None:
-    trainer = trained.result.trainer
+def test_model_learns_the_demo_process(fitted: FittedModel) -> None:
+    trainer = fitted.trainer
     assert set(trainer.metrics_) == METRICS
     assert trainer.metrics_["roc_auc"] > 0.7
     assert trainer.metrics_["lift_at_10pct"] > 2
@@ -47,6 +48,7 @@ def test_model_learns_the_demo_process(trained: TrainedModel) -> None:
     assert abs(holdout["probability"].mean() - holdout["label"].mean()) < 0.05
 
 
+@pytest.mark.integration
 def test_run_logs_metrics_params_and_tables(trained: TrainedModel) -> None:
     client = MlflowClient(trained.settings.mlflow_tracking_uri)
     run = client.get_run(trained.result.registration.run_id)
@@ -59,9 +61,11 @@ def test_run_logs_metrics_params_and_tables(trained: TrainedModel) -> None:
             "holdout_predictions.csv"} <= artifacts  # fmt: skip
 
 
+@pytest.mark.integration
 def test_first_model_is_champion_and_a_worse_one_does_not_take_over(
-    trained: TrainedModel,
+    trained_copy: TrainedModel,
 ) -> None:
+    trained = trained_copy
     client = MlflowClient(trained.settings.mlflow_tracking_uri)
     name = trained.settings.model_name
     champion = client.get_model_version_by_alias(name, CHAMPION)
@@ -82,29 +86,37 @@ def test_first_model_is_champion_and_a_worse_one_does_not_take_over(
     assert gate["gate_champion_roc_auc"] > gate["gate_roc_auc"]
 
 
+@pytest.mark.integration
 def test_a_model_of_shuffled_labels_is_never_promoted(
-    demo_export: CrmExport, tmp_path: Path
+    demo_export: CrmExport, empty_store: Settings
 ) -> None:
-    settings = TrainingSettings(
-        mlflow_tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}",
-        mlflow_artifact_root=tmp_path / "artifacts",
-    )
     dataset = build_dataset(demo_export)
     dataset.labels = np.random.default_rng(0).permutation(dataset.labels)
     trainer = LeadScoreTrainer().fit(dataset)
     registration = log_and_register(
-        trainer, dataset, settings, example_lead={"lead_id": "x"}, data_location="shuffled"
+        trainer,
+        dataset,
+        empty_store,
+        example_lead={"lead_id": "x"},
+        model_name=empty_store.model_name,
+        record=RunRecord(data_location="shuffled"),
     )
     assert not registration.promoted and registration.no_signal
     assert "no usable signal" in registration.decision
     assert registration.champion_version is None
 
 
-def test_promote_and_rollback(trained: TrainedModel) -> None:
+@pytest.mark.integration
+def test_promote_and_rollback(trained_copy: TrainedModel) -> None:
+    trained = trained_copy
     client = MlflowClient(trained.settings.mlflow_tracking_uri)
     name = trained.settings.model_name
     before = str(client.get_model_version_by_alias(name, CHAMPION).version)
-    newest = str(max(int(v.version) for v in client.search_model_versions(f"name='{name}'")))
+    # A second version of the same model, registered without the gate's say. (MLflow looks
+    # the logged model up in the global store.)
+    mlflow.set_tracking_uri(trained.settings.mlflow_tracking_uri)
+    source = client.get_model_version(name, before).source
+    newest = str(client.create_model_version(name, source=source).version)
     assert newest != before
     runner = CliRunner()
     env = {"LEADSCORE_MLFLOW_TRACKING_URI": trained.settings.mlflow_tracking_uri}
@@ -115,7 +127,10 @@ def test_promote_and_rollback(trained: TrainedModel) -> None:
     assert rolled.exit_code == 0, rolled.output
     assert str(client.get_model_version_by_alias(name, CHAMPION).version) == before
     again = runner.invoke(app, ["rollback"], env=env)
-    assert again.exit_code == 1 and "no" in again.output.lower()
+    assert again.exit_code == 1 and "expected a previous champion" in again.output
+    assert len(again.output.strip().splitlines()) == 1 and "Traceback" not in again.output
+    unknown = runner.invoke(app, ["promote", "99"], env=env)
+    assert unknown.exit_code == 1 and "expected a registered version" in unknown.output
 
 
 def test_training_refuses_too_few_won_or_lost_leads(demo_export: CrmExport) -> None:
@@ -126,14 +141,16 @@ def test_training_refuses_too_few_won_or_lost_leads(demo_export: CrmExport) -> N
         LeadScoreTrainer().fit(dataset)
 
 
-def test_demo_policy_thresholds_match_capacity_and_what_if_is_logged(
-    trained: TrainedModel,
-) -> None:
-    trainer = trained.result.trainer
+def test_demo_policy_thresholds_match_capacity(fitted: FittedModel) -> None:
+    trainer = fitted.trainer
     holdout = trainer.splits_rows_["holdout"]
-    scored = trainer.scorer_.score_frame(trained.result.dataset.features.iloc[holdout], reasons=0)
+    scored = trainer.scorer_.score_frame(fitted.dataset.features.iloc[holdout], reasons=0)
     sql_per_week = sum(s.recommendation == "SQL" for s in scored) / trainer.holdout_weeks_
     assert abs(sql_per_week - 25) / 25 <= 0.10, sql_per_week
+
+
+@pytest.mark.integration
+def test_what_if_calibration_and_gate_are_logged(trained: TrainedModel) -> None:
     client = MlflowClient(trained.settings.mlflow_tracking_uri)
     path = client.download_artifacts(trained.result.registration.run_id, "what_if.csv")
     what_if = pd.read_csv(path)
@@ -148,20 +165,16 @@ def test_demo_policy_thresholds_match_capacity_and_what_if_is_logged(
 
 @pytest.mark.integration
 def test_the_default_demo_champion_is_good_calibrated_and_near_the_oracle(
-    tmp_path: Path,
+    tmp_path: Path, empty_store: Settings
 ) -> None:
     from sklearn.metrics import roc_auc_score
 
     from leadscore import demo_data
     from leadscore.cli import DEMO_POLICY
-    from training.config import load_policy
+    from training import load_policy
 
     demo_data.write(demo_data.generate(), tmp_path / "demo", seed=demo_data.DEFAULT_SEED)
-    settings = TrainingSettings(
-        data_dir=tmp_path / "demo",
-        mlflow_tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}",
-        mlflow_artifact_root=tmp_path / "artifacts",
-    )
+    settings = empty_store.model_copy(update={"data_dir": tmp_path / "demo"})
     result = train_and_register(settings, policy=load_policy(DEMO_POLICY))
     metrics = (
         MlflowClient(settings.mlflow_tracking_uri).get_run(result.registration.run_id).data.metrics
@@ -179,12 +192,9 @@ def test_the_default_demo_champion_is_good_calibrated_and_near_the_oracle(
     assert abs(sql_per_week - 25) / 25 <= 0.10  # the demo policy's sales capacity
 
 
-def test_tuning_logs_each_trial_as_a_nested_run(trained: TrainedModel, tmp_path: Path) -> None:
-    settings = TrainingSettings(
-        data_dir=trained.data_dir,
-        mlflow_tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}",
-        mlflow_artifact_root=tmp_path / "artifacts",
-    )
+@pytest.mark.integration
+def test_tuning_logs_each_trial_as_a_nested_run(demo_dir: Path, empty_store: Settings) -> None:
+    settings = empty_store.model_copy(update={"data_dir": demo_dir})
     result = train_and_register(settings, tune_trials=3)
     client = MlflowClient(settings.mlflow_tracking_uri)
     parent = client.get_run(result.registration.run_id)

@@ -8,7 +8,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = sorted((Path(__file__).parents[2] / "notebooks").glob("*.ipynb"))
 
 
 def test_notebooks_are_stored_without_outputs() -> None:
@@ -23,7 +23,7 @@ def test_notebooks_are_stored_without_outputs() -> None:
 @pytest.mark.integration
 def test_notebooks_retrain_then_explore(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LEADSCORE_DATA_DIR", str(tmp_path / "demo"))
-    monkeypatch.setenv("LEADSCORE_NOTEBOOK_LEADS", "4000")
+    monkeypatch.setenv("LEADSCORE_DEMO_LEADS", "4000")
     monkeypatch.setenv("LEADSCORE_MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     monkeypatch.setenv("LEADSCORE_MLFLOW_ARTIFACT_ROOT", str(tmp_path / "artifacts"))
     monkeypatch.setenv("MPLBACKEND", "Agg")

@@ -6,9 +6,8 @@ import lightgbm as lgb
 import numpy as np
 import pytest
 
-from features import LeadScorer
-from features.treeshap import TablesTooLarge, TreeShapTables
-from tests.conftest import TrainedModel
+from scoring import LeadScorer, TablesTooLarge, TreeShapTables
+from tests.conftest import FittedModel
 
 
 def _messy(rng: np.random.Generator, rows: int) -> np.ndarray:
@@ -66,12 +65,12 @@ def test_one_lead_at_a_time_gives_the_batch_answer() -> None:
 
 
 def test_the_demo_model_explains_random_leads_as_pred_contrib_does(
-    trained: TrainedModel,
+    fitted: FittedModel,
 ) -> None:
-    scorer = trained.result.trainer.scorer_
+    scorer = fitted.trainer.scorer_
     assert scorer.attribution == "treeshap-tables"
     rng = np.random.default_rng(7)
-    matrix = scorer.encoder.transform(trained.result.dataset.features.sample(500, random_state=7))
+    matrix = scorer.encoder.transform(fitted.dataset.features.sample(500, random_state=7))
     matrix[rng.random(matrix.shape) < 0.1] = np.nan  # and leads with gaps the data never had
     expected = scorer.booster.predict(matrix, pred_contrib=True)
     np.testing.assert_allclose(scorer.contributions(matrix), expected, rtol=0, atol=1e-10)
@@ -81,12 +80,12 @@ def test_the_demo_model_explains_random_leads_as_pred_contrib_does(
 
 
 def test_trees_too_deep_for_tables_are_refused_with_the_way_out(
-    trained: TrainedModel,
+    fitted: FittedModel,
 ) -> None:
     booster, leads = _booster({"num_leaves": 31, "min_data_in_leaf": 2}, seed=5)
     with pytest.raises(TablesTooLarge, match="use pred_contrib"):
         TreeShapTables(booster)
-    demo = trained.result.trainer.scorer_
+    demo = fitted.trainer.scorer_
     deep = LeadScorer(demo.feature_set, demo.encoder, booster, demo.calibrator, demo.policy)
     assert deep.attribution == "pred_contrib"
     np.testing.assert_array_equal(

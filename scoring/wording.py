@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from features.definitions import ActivityCount, Attribute, DaysSinceLast, Feature
+from features import ActivityCount, Attribute, Feature
 
 # What a lead did, in the past tense, per activity type; other types read "<type> happened".
 DID = {
@@ -34,14 +34,13 @@ def sentence(feature: Feature, value: float | str | None) -> str:
         if len(spec.activity_types) <= 2
         else "activity"
     )
-    if isinstance(spec, DaysSinceLast):
+    if not isinstance(spec, ActivityCount):
         did = _did(spec.activity_types)
         if missing:
             return f"No {kinds} yet"
         days = float(value)
         when = "today" if days < 1 else ("1 day ago" if days < 2 else f"{days:.0f} days ago")
         return f"{did} {when}"
-    assert isinstance(spec, ActivityCount)
     window = f" in the last {spec.window_days:g} days" if spec.window_days else " so far"
     count = 0 if missing else int(value)
     if count == 0:

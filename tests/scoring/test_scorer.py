@@ -8,13 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from features import LeadScorer, ModelArtifactError, build_features
-from tests.conftest import TrainedModel
+from features import build_features
+from scoring import LeadScorer, ModelArtifactError
+from tests.conftest import FittedModel, TrainedModel
 
 
-def test_save_and_load_give_the_same_scores(trained: TrainedModel, tmp_path: Path) -> None:
-    scorer = trained.result.trainer.scorer_
-    dataset = trained.result.dataset
+def test_save_and_load_give_the_same_scores(fitted: FittedModel, tmp_path: Path) -> None:
+    scorer = fitted.trainer.scorer_
+    dataset = fitted.dataset
     matrix = scorer.encoder.transform(dataset.features.iloc[:200])
     reloaded = LeadScorer.load(scorer.save(tmp_path / "scorer"))
     np.testing.assert_array_equal(scorer.probability(matrix), reloaded.probability(matrix))
@@ -22,8 +23,8 @@ def test_save_and_load_give_the_same_scores(trained: TrainedModel, tmp_path: Pat
     assert reloaded.policy == scorer.policy
 
 
-def test_unseen_categories_are_missing_not_errors(trained: TrainedModel) -> None:
-    scorer = trained.result.trainer.scorer_
+def test_unseen_categories_are_missing_not_errors(fitted: FittedModel) -> None:
+    scorer = fitted.trainer.scorer_
     (result,) = scorer.score_leads(
         [{"lead_id": "x", "industry": "Space Mining", "source": "carrier pigeon"}],
         "2026-01-01T00:00:00Z",
@@ -33,8 +34,8 @@ def test_unseen_categories_are_missing_not_errors(trained: TrainedModel) -> None
     assert math.isnan(row[scorer.feature_set.names.index("industry")])
 
 
-def test_batch_and_online_scores_agree(trained: TrainedModel) -> None:
-    scorer = trained.result.trainer.scorer_
+def test_batch_and_online_scores_agree(fitted: FittedModel) -> None:
+    scorer = fitted.trainer.scorer_
     lead = {
         "lead_id": "L1", "industry": "Software", "company_size": 300, "job_title": "VP Sales",
         "activities": [{"activity_type": "demo_request", "occurred_at": "2026-01-01T00:00:00Z"}],
@@ -55,6 +56,7 @@ def test_loading_a_folder_without_a_model_says_what_to_do(tmp_path: Path) -> Non
         LeadScorer.load(tmp_path)
 
 
+@pytest.mark.integration
 def test_the_mlflow_pyfunc_scores_a_frame_like_the_scorer(trained: TrainedModel) -> None:
     import mlflow
     import pandas as pd
@@ -75,3 +77,17 @@ def test_the_mlflow_pyfunc_scores_a_frame_like_the_scorer(trained: TrainedModel)
     )
     assert list(out["lead_id"]) == ["a", "b"]
     assert list(out["probability"]) == [e.probability for e in expected]
+
+
+@pytest.mark.integration
+def test_the_logged_model_is_code_and_files_with_nothing_pickled(trained: TrainedModel) -> None:
+    import mlflow
+
+    mlflow.set_tracking_uri(trained.settings.mlflow_tracking_uri)
+    uri = f"models:/{trained.settings.model_name}/1"
+    local = Path(mlflow.artifacts.download_artifacts(uri))
+    names = {p.relative_to(local).as_posix() for p in local.rglob("*") if p.is_file()}
+    assert "mlflow_model.py" in names
+    assert {"artifacts/scorer/scorer.json", "artifacts/scorer/booster.txt"} <= names
+    assert not [n for n in names if n.endswith((".pkl", ".pickle", ".cloudpickle"))], names
+    assert "loader_module: mlflow.pyfunc.loaders.code_model" in (local / "MLmodel").read_text()

@@ -21,6 +21,8 @@ import lightgbm as lgb
 import numpy as np
 from scipy import sparse
 
+from scoring.errors import TablesTooLarge
+
 # Table rows are 2^splits per tree; past this many in all (about 64 MB with 30 features) a
 # model keeps LightGBM's pred_contrib. Trees of up to 8 leaves fit whatever their number.
 MAX_TABLE_ROWS = 250_000
@@ -55,10 +57,6 @@ class _Compiled:
     @property
     def table_rows(self) -> int:
         return sum(1 << len(tree.nodes) for tree in self.trees)
-
-
-class TablesTooLarge(ValueError):
-    """The booster's trees are too deep for tables; explain it with pred_contrib instead."""
 
 
 class TreeShapTables:

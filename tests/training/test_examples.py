@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from features import make_examples
 from features.timestamps import to_micros
+from training import make_examples
 
 DAY = "2026-01-01T00:00:00Z"
 

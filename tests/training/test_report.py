@@ -14,6 +14,8 @@ from typer.testing import CliRunner
 from leadscore.cli import app
 from tests.conftest import TrainedModel
 
+pytestmark = pytest.mark.integration
+
 SECTIONS = (
     "What drives conversion",
     "By group",
@@ -31,11 +33,8 @@ CHROMEDRIVER = shutil.which("chromedriver")
 @pytest.fixture(scope="module")
 def report_file(trained: TrainedModel, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("report") / "report.html"
-    os.environ["LEADSCORE_MLFLOW_TRACKING_URI"] = trained.settings.mlflow_tracking_uri
-    try:
-        result = CliRunner().invoke(app, ["report", "--out", str(out)])
-    finally:
-        del os.environ["LEADSCORE_MLFLOW_TRACKING_URI"]
+    env = {"LEADSCORE_MLFLOW_TRACKING_URI": trained.settings.mlflow_tracking_uri}
+    result = CliRunner().invoke(app, ["report", "--out", str(out)], env=env)
     assert result.exit_code == 0, result.output
     return out
 
@@ -56,7 +55,6 @@ def test_report_is_logged_with_the_training_run(trained: TrainedModel) -> None:
     assert "ece" in client.get_run(trained.result.registration.run_id).data.metrics
 
 
-@pytest.mark.integration
 def test_report_renders_cleanly_in_headless_chromium(report_file: Path, tmp_path: Path) -> None:
     if not (CHROMIUM and CHROMEDRIVER):
         if os.environ.get("CI"):

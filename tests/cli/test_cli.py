@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from leadscore.cli import app
 from leadscore.scoring_job import score_table
-from tests.conftest import TrainedModel
+from tests.conftest import FittedModel, TrainedModel
 from tests.helpers import free_port
 
 runner = CliRunner()
@@ -36,6 +36,7 @@ def test_generate_writes_the_three_tables_and_the_truth(tmp_path: Path) -> None:
     assert csv.exit_code == 0 and (tmp_path / "csv" / "leads.csv").is_file()
 
 
+@pytest.mark.integration
 def test_score_a_file(
     trained: TrainedModel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -124,9 +125,9 @@ def test_serve_refuses_a_public_address_without_api_keys(monkeypatch: pytest.Mon
     assert "Refusing to listen on 0.0.0.0" in " ".join(result.output.split())
 
 
-def test_scoring_in_forked_slices_gives_the_same_rows(trained: TrainedModel) -> None:
-    scorer = trained.result.trainer.scorer_
-    features = trained.result.dataset.features.iloc[:230]
+def test_scoring_in_forked_slices_gives_the_same_rows(fitted: FittedModel) -> None:
+    scorer = fitted.trainer.scorer_
+    features = fitted.dataset.features.iloc[:230]
     alone = score_table(scorer, features, reasons=5, version="1", workers=1, slice_size=50)
     forked = score_table(scorer, features, reasons=5, version="1", workers=2, slice_size=50)
     pd.testing.assert_frame_equal(alone, forked)

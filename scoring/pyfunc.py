@@ -1,27 +1,33 @@
-"""The MLflow pyfunc face of a `LeadScorer`: how the model is logged, registered and served.
+"""The MLflow pyfunc face of a `LeadScorer`: how the model is logged, registered and loaded.
 
-The wrapper owns its signature instead of letting MLflow infer one from pandas dtypes, so JSON
-requests to any MLflow-compatible server are read the way our own API reads them.
+The model is logged "from code": MLflow stores `mlflow_model.py` (which names this wrapper) and
+the scorer's own JSON and booster files, and pickles nothing of ours. The wrapper owns its
+signature instead of letting MLflow infer one from pandas dtypes, so JSON requests to any
+MLflow-compatible server are read the way our own API reads them.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict
+import re
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import mlflow.pyfunc
 import pandas as pd
+from mlflow import MlflowClient
 from mlflow.models import ModelSignature
 from mlflow.types.schema import Array, ColSpec, Object, Property, Schema
 
-from features.definitions import FeatureSet
-from features.schema import ACTIVITY_TYPE, CREATED_AT, LEAD_ID, OCCURRED_AT
-from features.scoring import LeadScorer
+from features import ACTIVITY_TYPE, CREATED_AT, LEAD_ID, OCCURRED_AT, FeatureSet
+from scoring.errors import ModelArtifactError
+from scoring.scorer import LeadScorer
 
 SCORER_ARTIFACT = "scorer"
+REGISTERED_URI = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[^/]+)|/(?P<version>\d+))$")
 
 
 class LeadScoringModel(mlflow.pyfunc.PythonModel):
@@ -82,3 +88,40 @@ def input_example(feature_set: FeatureSet, lead: dict[str, Any]) -> pd.DataFrame
     row = {column: lead.get(column) for column in columns}
     row = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
     return pd.DataFrame([row])
+
+
+def model_code() -> str:
+    """The file MLflow logs as the model's code and runs to load it."""
+    return str(Path(__file__).with_name("mlflow_model.py"))
+
+
+@dataclass(frozen=True)
+class RegisteredScorer:
+    """A scorer with the registered name and version it really is (an alias resolved first)."""
+
+    scorer: LeadScorer
+    name: str
+    version: str
+    uri: str
+    registered: bool
+
+
+def load_registered(uri: str, tracking_uri: str) -> RegisteredScorer:
+    """Load `uri`, resolving an alias to its version first so name, version and model agree."""
+    mlflow.set_tracking_uri(tracking_uri)
+    match = REGISTERED_URI.match(uri)
+    if match:
+        name = match["name"]
+        version = match["version"] or (
+            MlflowClient().get_model_version_by_alias(name, match["alias"]).version
+        )
+        resolved = f"models:/{name}/{version}"
+    else:
+        name, version, resolved = uri.rstrip("/").rsplit("/", 1)[-1], "unregistered", uri
+    wrapper = mlflow.pyfunc.load_model(resolved).unwrap_python_model()
+    if not isinstance(wrapper, LeadScoringModel):
+        raise ModelArtifactError(
+            f"expected a leadscore model at {uri}, got {type(wrapper).__name__}; "
+            "point LEADSCORE_MODEL_URI at a model trained by `leadscore train`"
+        )
+    return RegisteredScorer(wrapper.scorer, name, str(version), resolved, match is not None)

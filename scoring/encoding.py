@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from features.definitions import FeatureSet
+from features import FeatureSet
 
 
 class FeatureEncoder:

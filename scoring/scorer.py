@@ -23,32 +23,20 @@ import numpy as np
 import orjson
 import pandas as pd
 
-from features.definitions import GROUPS, FeatureSet
-from features.encoding import FeatureEncoder
-from features.errors import ModelArtifactError
-from features.explain import PathExplainer, has_linear_trees
-from features.online import FeatureValue, OnlineFeatures
-from features.policy import Grade, Policy, Recommendation
-from features.schema import LEAD_ID
-from features.treeshap import TablesTooLarge, TreeShapTables
-from features.wording import sentence
+from features import GROUPS, LEAD_ID, FeatureSet, FeatureValue, OnlineFeatures
+from scoring.calibrator import Calibrator
+from scoring.encoding import FeatureEncoder
+from scoring.errors import ModelArtifactError, TablesTooLarge
+from scoring.path_attribution import PathExplainer, has_linear_trees
+from scoring.policy import Grade, Policy, Recommendation
+from scoring.treeshap import TreeShapTables
+from scoring.wording import sentence
 
 ARTIFACT_FORMAT = 1
 _BOOSTER_FILE = "booster.txt"
 _SCORER_FILE = "scorer.json"
 Moment = datetime | str | int
 _NUMPY = orjson.OPT_SERIALIZE_NUMPY
-
-
-@dataclass(frozen=True)
-class Calibrator:
-    """Platt scaling of the booster's raw margin: monotone, so it keeps the ranking intact."""
-
-    slope: float
-    intercept: float
-
-    def probability(self, margin: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-(self.slope * margin + self.intercept)))
 
 
 @dataclass(slots=True)  # not frozen: results are built by the thousand, frozen init is slower

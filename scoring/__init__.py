@@ -1,0 +1,105 @@
+"""The model runtime that training builds and serving loads: the scorer artifact and its
+save/load, the calibrator, attribution (TreeSHAP tables, path attribution), applying the policy,
+reasons in plain words, the MLflow wrapper, and the one `Settings`. Fitting anything belongs to
+`training`; HTTP belongs to `serving`. Names load on first use, so reading the settings does not
+import LightGBM or MLflow.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from scoring.calibrator import Calibrator
+    from scoring.encoding import FeatureEncoder
+    from scoring.errors import InvalidRule, ModelArtifactError, SettingsError, TablesTooLarge
+    from scoring.policy import Grade, Policy, Recommendation, Rule
+    from scoring.pyfunc import (
+        REGISTERED_URI,
+        SCORER_ARTIFACT,
+        LeadScoringModel,
+        RegisteredScorer,
+        input_example,
+        load_registered,
+        model_code,
+        signature,
+    )
+    from scoring.scorer import LeadScorer, Reason, ScoredLead
+    from scoring.settings import (
+        CHAMPION,
+        DEFAULT_MODEL_NAME,
+        Scope,
+        Settings,
+        key_digest,
+        load_settings,
+    )
+    from scoring.treeshap import TreeShapTables
+
+# Each public name and the module that defines it: imported on first use.
+_EXPORTS = {
+    "CHAMPION": "scoring.settings",
+    "Calibrator": "scoring.calibrator",
+    "DEFAULT_MODEL_NAME": "scoring.settings",
+    "FeatureEncoder": "scoring.encoding",
+    "Grade": "scoring.policy",
+    "InvalidRule": "scoring.errors",
+    "LeadScorer": "scoring.scorer",
+    "LeadScoringModel": "scoring.pyfunc",
+    "ModelArtifactError": "scoring.errors",
+    "Policy": "scoring.policy",
+    "REGISTERED_URI": "scoring.pyfunc",
+    "Reason": "scoring.scorer",
+    "Recommendation": "scoring.policy",
+    "RegisteredScorer": "scoring.pyfunc",
+    "Rule": "scoring.policy",
+    "SCORER_ARTIFACT": "scoring.pyfunc",
+    "Scope": "scoring.settings",
+    "ScoredLead": "scoring.scorer",
+    "Settings": "scoring.settings",
+    "SettingsError": "scoring.errors",
+    "TablesTooLarge": "scoring.errors",
+    "TreeShapTables": "scoring.treeshap",
+    "input_example": "scoring.pyfunc",
+    "key_digest": "scoring.settings",
+    "load_registered": "scoring.pyfunc",
+    "load_settings": "scoring.settings",
+    "model_code": "scoring.pyfunc",
+    "signature": "scoring.pyfunc",
+}
+__all__ = [
+    "CHAMPION",
+    "DEFAULT_MODEL_NAME",
+    "REGISTERED_URI",
+    "SCORER_ARTIFACT",
+    "Calibrator",
+    "FeatureEncoder",
+    "Grade",
+    "InvalidRule",
+    "LeadScorer",
+    "LeadScoringModel",
+    "ModelArtifactError",
+    "Policy",
+    "Reason",
+    "Recommendation",
+    "RegisteredScorer",
+    "Rule",
+    "Scope",
+    "ScoredLead",
+    "Settings",
+    "SettingsError",
+    "TablesTooLarge",
+    "TreeShapTables",
+    "input_example",
+    "key_digest",
+    "load_registered",
+    "load_settings",
+    "model_code",
+    "signature",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

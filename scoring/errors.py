@@ -1,0 +1,28 @@
+"""Errors of the model runtime, under `features.LeadscoreError`.
+
+LeadscoreError
+├── ModelArtifactError     a saved model is missing, corrupt, or not a leadscore model
+├── InvalidRule            a policy rule that cannot be read
+├── SettingsError          a LEADSCORE_* variable holds a value it cannot (names it)
+└── TablesTooLarge         trees too deep for TreeSHAP tables: the scorer uses pred_contrib
+"""
+
+from __future__ import annotations
+
+from features import LeadscoreError
+
+
+class ModelArtifactError(LeadscoreError):
+    """A saved model cannot be loaded as a leadscore scorer."""
+
+
+class InvalidRule(LeadscoreError):
+    """A rule of the policy is not `feature op value`."""
+
+
+class SettingsError(LeadscoreError):
+    """The environment configures leadscore with a value it cannot use."""
+
+
+class TablesTooLarge(LeadscoreError):
+    """The booster's trees are too deep for tables; explain it with pred_contrib instead."""

@@ -1,0 +1,115 @@
+"""Every `LEADSCORE_*` environment variable, with its default, in one validated object.
+
+The command line, training and serving all read `Settings`; the README's Configuration table
+lists the same variables (a test holds the two together). Build it with `load_settings`, which
+turns a bad value into one line naming the variable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from scoring.errors import SettingsError
+
+Scope = Literal["score", "admin"]
+SCOPES: tuple[Scope, ...] = ("score", "admin")
+DEFAULT_MODEL_NAME = "lead-scoring"
+CHAMPION = "champion"
+ENV_PREFIX = "LEADSCORE_"
+
+
+class Settings(BaseSettings):
+    """Defaults run everything locally: an SQLite MLflow store in the working directory."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+
+    # Data and training
+    data_dir: Path = Field(Path("data/demo"), description="The export `leadscore train` reads.")
+    demo_leads: int = Field(20_000, ge=100, description="Leads in a generated demo export.")
+    policy_file: Path | None = Field(None, description="The policy file training applies.")
+    mlflow_tracking_uri: str = Field("sqlite:///mlflow.db", description="The MLflow store.")
+    mlflow_artifact_root: Path = Field(
+        Path("models/mlartifacts"), description="Where MLflow keeps model files."
+    )
+    experiment_name: str = Field("leadscore", description="The MLflow experiment of runs.")
+    model_name: str = Field(DEFAULT_MODEL_NAME, description="The registered model.")
+    gate_auc_tolerance: float = Field(0.005, ge=0, description="AUC a challenger may lose.")
+    gate_ece_margin: float = Field(0.01, ge=0, description="ECE a challenger may add.")
+    gate_bootstrap_rounds: int = Field(
+        400, ge=20, description="Resamples behind the gate's AUC interval."
+    )
+    # Serving
+    model_uri: str = Field("", description="The model served; default the champion alias.")
+    host: str = Field("127.0.0.1", description="Address the server listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port the server listens on.")
+    workers: int = Field(1, ge=1, description="Server processes.")
+    api_keys: str = Field("", repr=False, description="`key:scope` pairs, comma separated.")
+    max_batch_leads: int = Field(1000, ge=1, description="Leads in one batch request.")
+    max_activities_per_lead: int = Field(1000, ge=1, description="Activities of one lead.")
+    max_body_bytes: int = Field(5_000_000, ge=1024, description="Size of one request body.")
+    default_reasons: int = Field(5, ge=0, le=50, description="Reasons when none are asked.")
+    prediction_db: str = Field(
+        "sqlite:///predictions.db", description="SQLAlchemy URL of the prediction log; '' off."
+    )
+    prediction_table: str = Field("predictions", description="Table of the prediction log.")
+    model_poll_seconds: float = Field(30.0, ge=0, description="Champion checks; 0 turns off.")
+
+    @field_validator("api_keys")
+    @classmethod
+    def _keys_parse(cls, value: str) -> str:
+        parse_keys(value)
+        return value
+
+    @model_validator(mode="after")
+    def _champion_by_default(self) -> Settings:
+        if not self.model_uri:
+            self.model_uri = f"models:/{self.model_name}@{CHAMPION}"
+        return self
+
+    @property
+    def is_loopback(self) -> bool:
+        return self.host in ("127.0.0.1", "localhost", "::1") or self.host.startswith("127.")
+
+    def key_digests(self) -> dict[str, Scope]:
+        """SHA-256 digest of each API key, with its scope: the keys themselves are not kept."""
+        return parse_keys(self.api_keys)
+
+
+def parse_keys(spec: str) -> dict[str, Scope]:
+    """`"k1:score,k2:admin"` -> {sha256(k1): "score", sha256(k2): "admin"}."""
+    keys: dict[str, Scope] = {}
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        key, _, scope = item.rpartition(":")
+        if not key or scope not in SCOPES:
+            raise ValueError(
+                f"expected LEADSCORE_API_KEYS entries like 'key:score' or 'key:admin', got "
+                f"{item.split(':')[0][:4]}...:{scope!r}"
+            )
+        keys[key_digest(key)] = scope  # type: ignore[assignment]
+    return keys
+
+
+def key_digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """The settings from the environment (and `overrides`); a bad value is a `SettingsError`
+    that names the variable, what it holds and what it should."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        problems = []
+        for problem in error.errors(include_url=False):
+            field = str(problem["loc"][0]) if problem["loc"] else ""
+            name = f"{ENV_PREFIX}{field.upper()}" if field else "the settings"
+            message = str(problem["msg"]).removeprefix("Value error, ")
+            # API keys are secrets: never echoed, not even in an error.
+            shown = "" if field == "api_keys" else f" (got {problem.get('input')!r})"
+            problems.append(f"{name}: {message}{shown}")
+        raise SettingsError("; ".join(problems)) from None
