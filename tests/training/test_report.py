@@ -1,4 +1,5 @@
-"""The marketer's report: every section, self-contained, and clean in a real headless browser."""
+"""The marketer's report: every section, self-contained, escaped, and clean in a real headless
+browser."""
 
 from __future__ import annotations
 
@@ -12,9 +13,8 @@ from mlflow import MlflowClient
 from typer.testing import CliRunner
 
 from leadscore.cli import app
-from tests.conftest import TrainedModel
-
-pytestmark = pytest.mark.integration
+from tests.conftest import FittedModel, TrainedModel
+from training.report import render_report
 
 SECTIONS = (
     "What drives conversion",
@@ -39,15 +39,32 @@ def report_file(trained: TrainedModel, tmp_path_factory: pytest.TempPathFactory)
     return out
 
 
-def test_report_has_every_section_and_fetches_nothing(report_file: Path) -> None:
-    page = report_file.read_text()
+def _assert_complete_and_self_contained(page: str) -> None:
     for section in SECTIONS:
         assert section in page, section
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
     assert page.count('src="data:image/png;base64,') >= 5
+
+
+def test_report_renders_from_a_fitted_model_and_escapes_the_model_name(
+    fitted: FittedModel,
+) -> None:
+    page = render_report(fitted.trainer, fitted.dataset, model_name="lead-scoring", version="1")
+    _assert_complete_and_self_contained(page)
+    assert "lead-scoring</b> version 1" in page
+    page = render_report(fitted.trainer, fitted.dataset, model_name="<b>x</b>", version="1")
+    assert "<b>x</b>" not in page
+    assert "<b>&lt;b&gt;x&lt;/b&gt;</b> version 1" in page
+
+
+@pytest.mark.integration
+def test_report_has_every_section_and_fetches_nothing(report_file: Path) -> None:
+    page = report_file.read_text()
+    _assert_complete_and_self_contained(page)
     assert "lead-scoring</b> version 1" in page
 
 
+@pytest.mark.integration
 def test_report_is_logged_with_the_training_run(trained: TrainedModel) -> None:
     client = MlflowClient(trained.settings.mlflow_tracking_uri)
     artifacts = {a.path for a in client.list_artifacts(trained.result.registration.run_id)}
@@ -55,6 +72,7 @@ def test_report_is_logged_with_the_training_run(trained: TrainedModel) -> None:
     assert "ece" in client.get_run(trained.result.registration.run_id).data.metrics
 
 
+@pytest.mark.integration
 def test_report_renders_cleanly_in_headless_chromium(report_file: Path, tmp_path: Path) -> None:
     if not (CHROMIUM and CHROMEDRIVER):
         if os.environ.get("CI"):
