@@ -28,6 +28,17 @@ test: lint
 test-unit: $(STAMP)
 	$(BIN)/pytest -m "not integration"
 
+# The lowest versions pyproject allows, in a venv of their own, through lint and the unit tests.
+LOWEST := .venv-lowest
+test-lowest:
+	rm -rf $(LOWEST)
+	$(PYTHON) -m venv $(LOWEST)
+	$(LOWEST)/bin/python -m pip install --quiet --disable-pip-version-check uv
+	$(LOWEST)/bin/uv pip install --quiet --python $(LOWEST)/bin/python --resolution lowest-direct \
+		-e '.[dev]'
+	$(LOWEST)/bin/lint-imports
+	$(LOWEST)/bin/pytest -m "not integration" -p no:cacheprovider
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -43,4 +54,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/explain.py
 
 clean:
-	rm -rf $(VENV) data mlflow.db models/mlartifacts .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(LOWEST) data mlflow.db models/mlartifacts .pytest_cache .ruff_cache .hypothesis

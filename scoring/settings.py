@@ -26,7 +26,10 @@ ENV_PREFIX = "LEADSCORE_"
 class Settings(BaseSettings):
     """Defaults run everything locally: an SQLite MLflow store in the working directory."""
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+    # `model_*` fields name the served model, not pydantic's own namespace.
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, extra="ignore", protected_namespaces=()
+    )
 
     # Data and training
     data_dir: Path = Field(Path("data/demo"), description="The export `leadscore train` reads.")

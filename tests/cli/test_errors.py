@@ -76,3 +76,12 @@ def test_a_bad_setting_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     monkeypatch.setenv("LEADSCORE_PORT", "eighty")
     line = _one_line_error(["serve"])
     assert "LEADSCORE_PORT" in line and "'eighty'" in line
+
+
+def test_help_lists_every_command() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0, result.output
+    for command in ("generate", "train", "retrain", "validate", "score", "serve", "demo"):
+        assert command in result.output
+    assert "--debug" in result.output
+    assert runner.invoke(app, ["train", "--help"]).exit_code == 0
