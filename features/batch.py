@@ -21,7 +21,7 @@ from features.definitions import (
 from features.errors import BadValue, DataContractError
 from features.schema import ACTIVITY_TYPE, LEAD_ID, OCCURRED_AT
 from features.timestamps import MICROS_PER_DAY, window_micros
-from features.transforms import TRANSFORMS, category, number
+from features.transforms import TRANSFORMS, category, number, tracked_types
 
 _NO_EVENT = np.iinfo(np.int64).max
 
@@ -56,30 +56,45 @@ def numbers(values: pd.Series, *, source: str, column: str) -> np.ndarray:
     cell it refuses is an error naming its row."""
     dtype = values.dtype
     if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
-        floats = values.to_numpy(dtype=np.float64, na_value=np.nan)
-        refused = np.isinf(floats)
-        parsed = floats
-    else:
-        codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
-        cells, failed = [], []
-        for value in uniques:
-            try:
-                cells.append(number(value))
-                failed.append(False)
-            except BadValue:
-                cells.append(np.nan)
-                failed.append(True)
-        parsed = np.array([*cells, np.nan], dtype=np.float64)[codes]
-        refused = np.array([*failed, False], dtype=bool)[codes]
-    if refused.any():
-        position = int(np.flatnonzero(refused)[0])
+        parsed = values.to_numpy(dtype=np.float64, na_value=np.nan)
+        if not np.isinf(parsed).any():
+            return parsed
+        # An infinity is refused: the reading below names its row and says why.
+    codes, distinct = _distinct(values)
+    readings, refusals = [], {}
+    for code, value in enumerate(distinct):
         try:
-            number(values.iloc[position])
+            readings.append(number(value))
         except BadValue as error:
-            raise DataContractError(
-                str(error), source=source, row=position + 1, column=column
-            ) from None
-    return parsed
+            readings.append(np.nan)
+            refusals[code] = str(error)
+    if refusals:
+        position = int(np.flatnonzero(np.isin(codes, list(refusals)))[0])
+        raise DataContractError(
+            refusals[int(codes[position])], source=source, row=position + 1, column=column
+        )
+    return np.array([*readings, np.nan], dtype=np.float64)[codes]
+
+
+def _distinct(values: pd.Series) -> tuple[np.ndarray, list[object]]:
+    """Each cell's code into the column's distinct values (-1 when missing), so that reading a
+    column costs one call per distinct value. pandas takes equal values for one, but True == 1
+    and -0.0 == 0 read differently, so in a column of mixed types (object dtype) cells equal to
+    0 or 1 each keep a value of their own."""
+    cells = values.astype(object).to_numpy()
+    codes, uniques = pd.factorize(cells, use_na_sentinel=True)
+    distinct = list(uniques)
+    mixed = values.dtype == object
+    tied = [
+        code
+        for code, value in enumerate(distinct)
+        if mixed and not isinstance(value, str) and (value == 0 or value == 1)
+    ]
+    if tied:
+        rows = np.flatnonzero(np.isin(codes, tied))
+        codes[rows] = np.arange(len(distinct), len(distinct) + len(rows))
+        distinct.extend(cells[rows])
+    return codes, distinct
 
 
 def build_features(
@@ -104,22 +119,32 @@ def build_features(
             source=source,
         )
     columns: dict[str, pd.Series] = {}
+    refused: list[DataContractError] = []
     for feature in feature_set:
         if isinstance(feature.computation, Attribute):
-            values = _attribute(leads, feature.computation, source)
+            try:
+                values = _attribute(leads, feature.computation, source)
+            except DataContractError as error:
+                refused.append(error)
+                continue
             columns[feature.name] = pd.Series(values, dtype=values.dtype)
+    if refused:
+        # The first bad row, and its first bad feature: what the online engine meets lead by lead.
+        raise min(refused, key=lambda error: error.row or 0)
 
     activity_features = [
         f for f in feature_set if isinstance(f.computation, ActivityCount | DaysSinceLast)
     ]
     if activity_features:
-        tracked = sorted({t for f in activity_features for t in f.computation.activity_types})
+        tracked = sorted(
+            {t for f in activity_features for t in tracked_types(f.computation.activity_types)}
+        )
         lead_pos, age_us, type_code = _events(
             leads[LEAD_ID], activities, as_of_us, tracked, activities_source
         )
         for feature in activity_features:
             spec = feature.computation
-            codes = [tracked.index(t) for t in spec.activity_types]
+            codes = [tracked.index(t) for t in tracked_types(spec.activity_types)]
             selected = np.isin(type_code, codes)
             if isinstance(spec, ActivityCount):
                 if spec.window_days is not None:
@@ -146,9 +171,8 @@ def _attribute(leads: pd.DataFrame, spec: Attribute, source: str) -> np.ndarray:
     if spec.kind == "numeric":
         return numbers(raw, source=source, column=spec.column)
     transform = TRANSFORMS[spec.transform or "category"]
-    codes, uniques = pd.factorize(raw.astype(object), use_na_sentinel=True)
-    cleaned = np.array([transform(value) for value in uniques] + [None], dtype=object)
-    return cleaned[codes]
+    codes, distinct = _distinct(raw)
+    return np.array([*map(transform, distinct), None], dtype=object)[codes]
 
 
 def _events(

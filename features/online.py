@@ -23,7 +23,7 @@ from features.timestamps import (
     to_micros,
     window_micros,
 )
-from features.transforms import TRANSFORMS, category, number
+from features.transforms import TRANSFORMS, category, number, tracked_types
 
 FeatureValue = float | str | None
 AgesByType = dict[str, list[int]]
@@ -41,7 +41,7 @@ class OnlineFeatures:
             t
             for feature in feature_set
             if not isinstance(feature.computation, Attribute)
-            for t in feature.computation.activity_types
+            for t in tracked_types(feature.computation.activity_types)
         )
 
     def compute(
@@ -92,7 +92,7 @@ def _compile(spec: Any) -> Callable[[Mapping[str, Any], AgesByType], FeatureValu
             return lambda lead, _ages: _number(lead.get(column), column)
         transform = TRANSFORMS[spec.transform or "category"]
         return lambda lead, _ages: transform(lead.get(column))
-    types = spec.activity_types
+    types = tracked_types(spec.activity_types)
     if isinstance(spec, ActivityCount):
         if spec.window_days is None:
             return lambda _lead, ages: float(sum(len(ages[t]) for t in types if t in ages))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from numbers import Number
 
 from features.errors import BadValue
@@ -68,6 +68,13 @@ def _is_missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
+def _is_numpy_bool(value: object) -> bool:
+    """numpy's booleans without importing numpy (the online engine must not): a pandas bool
+    column hands them out, and numpy 2 calls their type `bool` where numpy 1 said `bool_`."""
+    kind = type(value)
+    return kind.__module__ == "numpy" and kind.__name__ in ("bool", "bool_")
+
+
 def number(value: object) -> float:
     """A numeric cell as a float, NaN when missing; anything else is a `BadValue` that says why.
 
@@ -80,8 +87,8 @@ def number(value: object) -> float:
         raise BadValue(f"expected a finite number, got {value!r}")
     if value is None:
         return math.nan
-    if isinstance(value, bool) or type(value).__name__ == "bool_":
-        raise BadValue(f"expected a number, got {value!r}")
+    if isinstance(value, bool) or _is_numpy_bool(value):
+        raise BadValue(f"expected a number, got {bool(value)!r}")
     if isinstance(value, Number) and not isinstance(value, complex):
         try:
             converted = float(value)
@@ -141,6 +148,12 @@ def email_kind(domain: object) -> str | None:
         return None
     cleaned = cleaned.rsplit("@", 1)[-1]
     return "free" if cleaned in FREE_EMAIL_DOMAINS else "business"
+
+
+def tracked_types(declared: Iterable[str]) -> tuple[str, ...]:
+    """Declared activity types spelled as `category` reads events, each once: a config's
+    ' Demo_Request' counts the export's 'demo_request', and only once beside 'demo_request'."""
+    return tuple(dict.fromkeys(kind for kind in map(category, declared) if kind is not None))
 
 
 TRANSFORMS: dict[str, Callable[[object], str | None]] = {
