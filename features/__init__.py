@@ -56,9 +56,9 @@ from features.timestamps import (
 from features.transforms import MISSING_TEXT, TRANSFORMS, category, number
 
 if TYPE_CHECKING:
-    from features.batch import build_features, numbers, series_to_micros
+    from features.batch import build_features, numbers, read_numbers, series_to_micros
 
-_BATCH = ("build_features", "numbers", "series_to_micros")
+_BATCH = ("build_features", "numbers", "read_numbers", "series_to_micros")
 
 __all__ = [
     "ACTIVITY_TYPE",
@@ -102,6 +102,7 @@ __all__ = [
     "micros_to_datetime",
     "number",
     "numbers",
+    "read_numbers",
     "series_to_micros",
     "to_micros",
     "window_micros",

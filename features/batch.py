@@ -51,29 +51,39 @@ def series_to_micros(values: pd.Series, *, source: str, column: str) -> np.ndarr
     return parsed.dt.tz_localize(None).astype("datetime64[us]").to_numpy().astype(np.int64)
 
 
-def numbers(values: pd.Series, *, source: str, column: str) -> np.ndarray:
-    """A column as float64 read cell by cell as `transforms.number` reads one value: the first
-    cell it refuses is an error naming its row."""
+def read_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A column as float64 read cell by cell as `transforms.number` reads one value, and which
+    cells it refuses (those read as NaN)."""
     dtype = values.dtype
     if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
         parsed = values.to_numpy(dtype=np.float64, na_value=np.nan)
-        if not np.isinf(parsed).any():
-            return parsed
-        # An infinity is refused: the reading below names its row and says why.
+        refused = np.isinf(parsed)
+        return np.where(refused, np.nan, parsed), refused
     codes, distinct = _distinct(values)
-    readings, refusals = [], {}
-    for code, value in enumerate(distinct):
+    readings, failed = [], []
+    for value in distinct:
         try:
             readings.append(number(value))
-        except BadValue as error:
+            failed.append(False)
+        except BadValue:
             readings.append(np.nan)
-            refusals[code] = str(error)
-    if refusals:
-        position = int(np.flatnonzero(np.isin(codes, list(refusals)))[0])
-        raise DataContractError(
-            refusals[int(codes[position])], source=source, row=position + 1, column=column
-        )
-    return np.array([*readings, np.nan], dtype=np.float64)[codes]
+            failed.append(True)
+    parsed = np.array([*readings, np.nan], dtype=np.float64)[codes]
+    return parsed, np.array([*failed, False], dtype=bool)[codes]
+
+
+def numbers(values: pd.Series, *, source: str, column: str) -> np.ndarray:
+    """`read_numbers`, where the first refused cell is an error naming its row and why."""
+    parsed, refused = read_numbers(values)
+    if refused.any():
+        position = int(np.flatnonzero(refused)[0])
+        try:
+            number(values.iloc[position])
+        except BadValue as error:
+            raise DataContractError(
+                str(error), source=source, row=position + 1, column=column
+            ) from None
+    return parsed
 
 
 def _distinct(values: pd.Series) -> tuple[np.ndarray, list[object]]:

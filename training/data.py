@@ -20,11 +20,10 @@ from features import (
     LEAD_ID,
     OCCURRED_AT,
     STATUS,
-    BadValue,
     DataContractError,
     Problem,
     ValidationFailed,
-    number,
+    read_numbers,
     series_to_micros,
 )
 from training.config import (
@@ -276,23 +275,9 @@ def _check_leads(
 
 def _numbers(table: Table, column: str, problems: _Problems) -> np.ndarray:
     """A column read as the features read numbers; each refused cell is a problem."""
-    values = table.frame[column]
-    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
-        floats = values.to_numpy(dtype=np.float64, na_value=np.nan)
-        problems.cells(table, column, np.isinf(floats), "a finite number")
-        return floats
-    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
-    parsed, refused = [], []
-    for value in uniques:
-        try:
-            parsed.append(number(value))
-            refused.append(False)
-        except BadValue:
-            parsed.append(np.nan)
-            refused.append(True)
-    bad = np.array([*refused, False], dtype=bool)[codes]
-    problems.cells(table, column, bad, "a number")
-    return np.array([*parsed, np.nan], dtype=np.float64)[codes]
+    parsed, refused = read_numbers(table.frame[column])
+    problems.cells(table, column, refused, "a number")
+    return parsed
 
 
 def _numeric_columns(
