@@ -90,7 +90,8 @@ def _distinct(values: pd.Series) -> tuple[np.ndarray, list[object]]:
     """Each cell's code into the column's distinct values (-1 when missing), so that reading a
     column costs one call per distinct value. pandas takes equal values for one, but True == 1
     and -0.0 == 0 read differently, so in a column of mixed types (object dtype) cells equal to
-    0 or 1 each keep a value of their own."""
+    0 or 1 each keep a value of their own, unless they are all booleans (a yes/no column with
+    gaps) or all integers."""
     cells = values.astype(object).to_numpy()
     codes, uniques = pd.factorize(cells, use_na_sentinel=True)
     distinct = list(uniques)
@@ -102,8 +103,9 @@ def _distinct(values: pd.Series) -> tuple[np.ndarray, list[object]]:
     ]
     if tied:
         rows = np.flatnonzero(np.isin(codes, tied))
-        codes[rows] = np.arange(len(distinct), len(distinct) + len(rows))
-        distinct.extend(cells[rows])
+        if pd.api.types.infer_dtype(cells[rows]) not in ("boolean", "integer"):
+            codes[rows] = np.arange(len(distinct), len(distinct) + len(rows))
+            distinct.extend(cells[rows])
     return codes, distinct
 
 
