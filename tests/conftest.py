@@ -62,10 +62,6 @@ class TrainedModel:
     result: TrainingResult
     data_dir: Path
 
-    @property
-    def serving_settings(self) -> Settings:
-        return self.settings.model_copy(update={"model_poll_seconds": 0.0})
-
 
 def store_settings(directory: Path, **overrides: object) -> Settings:
     """Settings of an MLflow store in `directory` (artifacts beside the database)."""

@@ -102,7 +102,6 @@ def train_and_register(
         export = load_dataset(dataset_config)
     if feature_set is None:
         feature_set = DEFAULT_FEATURES if config is None else feature_set_for(config, export)
-    check_segment_by(dataset_config, feature_set)
     on_step("Building point-in-time features and labels")
     dataset = build_dataset(
         export,
@@ -122,6 +121,7 @@ def train_and_register(
         allow=[*dataset_config.audit.allow, *allow_leaky],
     )
     dataset = dataset.with_features(_without(dataset.feature_set, findings.excluded))
+    check_segment_by(dataset_config, dataset.feature_set)  # the audit may have excluded it
     if policy is not None:
         policy.check_features(dataset.feature_set.names, str(settings.policy_file or "policy"))
     trials: list[Trial] = []

@@ -265,14 +265,8 @@ class SegmentModels:
 def fit_segments(
     dataset: Dataset, config: TrainConfig, policy: Policy, segment_by: str
 ) -> SegmentModels:
-    """Fit a model for each value of `segment_by`; every model applies the global policy."""
-    if segment_by not in dataset.feature_set.names or (
-        dataset.feature_set[segment_by].kind != "categorical"
-    ):
-        raise ConfigError(
-            f"expected segment_by to name a categorical feature, got {segment_by!r}; features "
-            f"are {dataset.feature_set.names}"
-        )
+    """Fit a model for each value of `segment_by` (a categorical feature: the pipeline checks
+    it first); every model applies the global policy."""
     values = dataset.features[segment_by].astype(object)
     scorers, metrics, fallback = {}, {}, {}
     for key in sorted(values.dropna().unique()):
