@@ -24,9 +24,11 @@ from scipy import sparse
 from scoring.errors import TablesTooLarge
 
 # Table rows are 2^splits per tree; past this many in all (about 64 MB with 30 features) a
-# model keeps LightGBM's pred_contrib. Trees of up to 8 leaves fit whatever their number.
+# model keeps LightGBM's pred_contrib. That is 1,953 trees of 8 leaves, or 3 of 17.
 MAX_TABLE_ROWS = 250_000
-_ZERO = 1e-35  # LightGBM's kZeroThreshold: |x| <= this counts as zero for missing_type Zero
+# LightGBM's kZeroThreshold, the float 1e-35f: it reads any |x| <= this as 0 (missing for
+# missing_type Zero)
+_ZERO = float(np.float32(1e-35))
 _MISSING = {"None": 0, "Zero": 1, "NaN": 2}
 _SPARSE_FROM = 16  # rows from which a sparse product beats gathering table rows
 _CHUNK = 512
@@ -88,7 +90,11 @@ class TreeShapTables:
         missing = np.array(compiled.node_missing, dtype=np.int8)[numerical]
         default_left = np.array(compiled.node_default_left, dtype=bool)[numerical]
         self._num_feature = feature[numerical]
-        self._num_threshold = np.array(compiled.node_threshold, dtype=np.float64)[numerical]
+        threshold = np.array(compiled.node_threshold, dtype=np.float64)[numerical]
+        # LightGBM reads a lead's |x| <= _ZERO as 0, so a threshold within _ZERO of 0 sends all
+        # such values one way; moved just past the edge of that band, it does so unread.
+        edge = np.where(threshold < 0.0, np.nextafter(-_ZERO, -np.inf), _ZERO)
+        self._num_threshold = np.where(np.abs(threshold) <= _ZERO, edge, threshold)
         # A missing value goes the default way, except with missing_type None: it counts as 0.
         self._num_nan_left = np.where(
             missing == _MISSING["None"], self._num_threshold >= 0.0, default_left
@@ -118,14 +124,18 @@ class TreeShapTables:
         leaves their pattern numbers unchanged.
         """
         splits = max((len(tree.nodes) for tree in compiled.trees), default=0)
-        # Up to 8 splits, a tree's decisions are 1, 2, 4 or 8 bytes of 0/1 read as one integer;
-        # multiplying by sum(2^7j) lands byte i's bit at 7(width-1)+i, with no carries.
-        self._width = next((w for w in (1, 2, 4, 8) if splits <= w), splits)
-        self._magic = np.uint64(sum(1 << (7 * j) for j in range(self._width)))
-        self._shift = np.uint64(7 * (self._width - 1))
-        self._tree_nodes = np.full((len(compiled.trees), self._width), -1, dtype=np.intp)
+        # A tree's decisions are bytes of 0/1 read as words: up to 8 splits one word of 1, 2, 4
+        # or 8 bytes, wider trees 2, 4 or 8 words of 8 bytes, so up to 64 splits, far past the
+        # 17 that the row budget allows. Multiplying a word by sum(2^7j) lands byte i's bit at
+        # 7(word-1)+i, with no carries.
+        self._word = next((w for w in (1, 2, 4) if splits <= w), 8)
+        self._words = next((w for w in (1, 2, 4) if splits <= 8 * w), 8)
+        self._magic = np.uint64(sum(1 << (7 * j) for j in range(self._word)))
+        self._shift = np.uint64(7 * (self._word - 1))
+        self._mask = np.uint64((1 << self._word) - 1)
+        width = self._word * self._words
+        self._tree_nodes = np.full((len(compiled.trees), width), -1, dtype=np.intp)
         self._tree_offset = np.zeros(len(compiled.trees), dtype=np.intp)
-        self._powers = (1 << np.arange(self._width)).astype(np.float64)
         tables = []
         offset = 0
         for t, tree in enumerate(compiled.trees):
@@ -155,12 +165,14 @@ class TreeShapTables:
 
     def _patterns(self, decisions: np.ndarray) -> np.ndarray:
         """Each tree's decision pattern number, from (rows x trees x width) 0/1 decisions."""
-        if self._width > 8:
-            return (decisions @ self._powers).astype(np.intp)
-        packed = np.ascontiguousarray(decisions).view(f"<u{self._width}")[..., 0]
-        packed = packed.astype(np.uint64)
+        packed = np.ascontiguousarray(decisions).view(f"<u{self._word}")
+        packed = packed.astype(np.uint64, copy=False)
         bits = (packed * self._magic) >> self._shift
-        return (bits & np.uint64((1 << self._width) - 1)).astype(np.intp)
+        if self._words == 1:
+            return (bits[..., 0] & self._mask).astype(np.intp)
+        # Each 8-byte word gave a byte of bits, decisions 8k to 8k+7 in word k: read these
+        # bytes in turn as one little-endian integer.
+        return bits.astype(np.uint8).view(f"<u{self._words}")[..., 0].astype(np.intp)
 
     def explain(self, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(raw scores, contributions): a credit per feature then the bias, as pred_contrib."""
@@ -173,7 +185,12 @@ class TreeShapTables:
         if n > _CHUNK:  # in slices that stay in cache, rather than trees x rows temporaries
             parts = [self.explain(matrix[i : i + _CHUNK]) for i in range(0, n, _CHUNK)]
             return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
-        decisions = self.goes_left(matrix)[:, self._tree_nodes]
+        left = self.goes_left(matrix)
+        # np.take gathers a few rows' decisions faster than indexing, and many rows slower
+        if n < _SPARSE_FROM:
+            decisions = np.take(left, self._tree_nodes, axis=1)
+        else:
+            decisions = left[:, self._tree_nodes]
         rows = self._tree_offset + self._patterns(decisions)
         if n < _SPARSE_FROM:
             summed = self._table[rows].sum(axis=1)
@@ -210,33 +227,38 @@ def _tree_table(tree: _Tree, n_features: int) -> np.ndarray:
 def _leaf_table(value: float, zero_fractions: list[float]) -> np.ndarray:
     """Shapley values of one leaf's product game for every pattern: shape (2^m, m).
 
-    Pattern bit j says the lead satisfies path feature j (o_j = 1). With g(S) the game's value
-    for the coalition S, phi_j = sum over S without j of |S|!(m-|S|-1)!/m! (g(S+j) - g(S)).
+    Pattern bit j says the lead satisfies path feature j (o_j = 1). The game is
+    g(S) = value * prod over S of o_k * prod outside S of z_k, so for satisfied set P:
+    phi_j = value * (o_j - z_j) * prod_{k not in P+j} z_k * G(P-j), with
+    G(Q) = sum over S within Q of w(|S|) * prod_{k in Q-S} z_k and w(s) = s!(m-s-1)!/m!.
+    Every array is 2^m long, not 2^m x 2^m, so leaves deep enough to fill the budget fit too.
     """
     m = len(zero_fractions)
     if m == 0:
         return np.zeros((1, 0))
-    size = 1 << m
-    members = (np.arange(size)[:, None] >> np.arange(m)) & 1  # subset (or pattern) x feature
     zeros = np.asarray(zero_fractions, dtype=np.float64)
-    # g[p, S] = value * [S within p's satisfied features] * prod of z over features outside S
-    absent_product = np.prod(np.where(members == 1, 1.0, zeros), axis=1)
-    inside = (np.arange(size)[None, :] & ~np.arange(size)[:, None]) == 0
-    games = value * inside * absent_product[None, :]
-    sizes = members.sum(axis=1)
+    subsets, bits = np.arange(1 << m), 1 << np.arange(m)
+    members = (subsets[:, None] & bits) != 0  # subset (or pattern) x feature
+    outside = np.where(members, 1.0, zeros).prod(axis=1)  # product of z outside the subset
+    # symmetric[Q, d]: the sum over d-subsets of Q of their z product, a feature at a time
+    symmetric = np.zeros((len(subsets), m + 1))
+    symmetric[0, 0] = 1.0
+    for k, z in enumerate(zeros):
+        without, with_k = symmetric[: 1 << k], symmetric[1 << k : 2 << k]
+        with_k[:] = without
+        with_k[:, 1:] += z * without[:, :-1]
     factorial = [math.factorial(k) for k in range(m + 1)]
-
-    def weight(s: np.ndarray) -> np.ndarray:
-        return np.array([factorial[k] * factorial[m - k - 1] / factorial[m] for k in s])
-
-    # phi_j = games @ c_j: +w(|T|-1) for coalitions T holding j, -w(|T|) for those without it
-    with_j = members == 1
-    coefficients = np.where(
-        with_j,
-        weight(np.maximum(sizes - 1, 0))[:, None],
-        -weight(np.minimum(sizes, m - 1))[:, None],
+    weights = np.array([factorial[s] * factorial[m - s - 1] / factorial[m] for s in range(m)])
+    # S within Q leaves d = |Q - S| features of Q out: G(Q) = sum_d symmetric[Q, d] w(|Q| - d).
+    # |Q| - d < 0 only where symmetric is 0, and Q never holds all m features where G is used.
+    lag = np.clip(members.sum(axis=1)[:, None] - np.arange(m + 1), 0, m - 1)
+    coalitions = (symmetric * weights[lag]).sum(axis=1)
+    return (
+        value
+        * (members - zeros)
+        * outside[subsets[:, None] | bits]
+        * coalitions[subsets[:, None] & ~bits]
     )
-    return games @ coefficients
 
 
 def _compile(dump: dict[str, Any]) -> _Compiled:
