@@ -10,11 +10,14 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from features.definitions import (
+    DATE_PARTS,
     DEFAULT_COLUMNS,
     DEFAULT_FEATURES,
     GROUPS,
     ActivityCount,
     Attribute,
+    CreatedAt,
+    DatePart,
     DaysSinceLast,
     Feature,
     FeatureSet,
@@ -22,6 +25,7 @@ from features.definitions import (
     Kind,
     LeadColumn,
     activity_features,
+    date_features,
     feature_set,
 )
 from features.errors import (
@@ -53,20 +57,35 @@ from features.timestamps import (
     to_micros,
     window_micros,
 )
-from features.transforms import MISSING_TEXT, TRANSFORMS, category, number
+from features.transforms import (
+    DEFAULT_PLACEHOLDERS,
+    MISSING_TEXT,
+    TRANSFORMS,
+    category,
+    number,
+    placeholder_key,
+)
 
 if TYPE_CHECKING:
-    from features.batch import build_features, numbers, read_numbers, series_to_micros
+    from features.batch import (
+        build_features,
+        numbers,
+        placeholder_counts,
+        read_numbers,
+        series_to_micros,
+    )
 
-_BATCH = ("build_features", "numbers", "read_numbers", "series_to_micros")
+_BATCH = ("build_features", "numbers", "placeholder_counts", "read_numbers", "series_to_micros")
 
 __all__ = [
     "ACTIVITY_TYPE",
     "ACTIVITY_TYPES",
     "CLOSED_AT",
     "CREATED_AT",
+    "DATE_PARTS",
     "DEFAULT_COLUMNS",
     "DEFAULT_FEATURES",
+    "DEFAULT_PLACEHOLDERS",
     "GROUPS",
     "HIGH_INTENT_ACTIVITIES",
     "LEAD_ID",
@@ -81,7 +100,9 @@ __all__ = [
     "ActivityCount",
     "Attribute",
     "BadValue",
+    "CreatedAt",
     "DataContractError",
+    "DatePart",
     "DaysSinceLast",
     "Feature",
     "FeatureSet",
@@ -98,10 +119,13 @@ __all__ = [
     "activity_features",
     "build_features",
     "category",
+    "date_features",
     "feature_set",
     "micros_to_datetime",
     "number",
     "numbers",
+    "placeholder_counts",
+    "placeholder_key",
     "read_numbers",
     "series_to_micros",
     "to_micros",

@@ -6,7 +6,9 @@ live lead; tests hold the two to identical output.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
@@ -15,13 +17,22 @@ from features.definitions import (
     DEFAULT_FEATURES,
     ActivityCount,
     Attribute,
+    CreatedAt,
+    DatePart,
     DaysSinceLast,
     FeatureSet,
 )
-from features.errors import BadValue, DataContractError
-from features.schema import ACTIVITY_TYPE, LEAD_ID, OCCURRED_AT
-from features.timestamps import MICROS_PER_DAY, window_micros
-from features.transforms import TRANSFORMS, category, number, tracked_types
+from features.errors import BadValue, DataContractError, InvalidLeadError
+from features.schema import ACTIVITY_TYPE, CREATED_AT, LEAD_ID, OCCURRED_AT
+from features.timestamps import (
+    FIRST_MICROS,
+    LAST_MICROS,
+    MICROS_PER_DAY,
+    MICROS_PER_HOUR,
+    calendar_micros,
+    window_micros,
+)
+from features.transforms import TRANSFORMS, category, number, placeholder_key, tracked_types
 
 _NO_EVENT = np.iinfo(np.int64).max
 
@@ -30,40 +41,53 @@ def series_to_micros(values: pd.Series, *, source: str, column: str) -> np.ndarr
     """A column of timestamps as int64 epoch microseconds; unparseable cells name their row."""
     if pd.api.types.is_integer_dtype(values.dtype):
         return values.to_numpy(dtype=np.int64)
-    parsed = pd.to_datetime(values, utc=True, errors="coerce", format="mixed")
-    bad = parsed.isna() & values.notna()
+    micros, read = _timestamps(values)
+    bad = ~read & values.notna().to_numpy()
     if bad.any():
-        position = int(np.flatnonzero(bad.to_numpy())[0])
+        position = int(np.flatnonzero(bad)[0])
         raise DataContractError(
             f"expected a timestamp such as 2026-05-01 09:30:00, got {values.iloc[position]!r}",
             source=source,
             row=position + 1,
             column=column,
         )
-    if parsed.isna().any():
-        position = int(np.flatnonzero(parsed.isna().to_numpy())[0])
+    if not read.all():
+        position = int(np.flatnonzero(~read)[0])
         raise DataContractError(
             "expected a timestamp, got an empty cell",
             source=source,
             row=position + 1,
             column=column,
         )
-    return parsed.dt.tz_localize(None).astype("datetime64[us]").to_numpy().astype(np.int64)
+    return micros
 
 
-def read_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def _timestamps(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Cells of text or datetimes as int64 epoch microseconds (0 where unread), and which cells
+    were read: missing and unparseable ones were not."""
+    parsed = pd.to_datetime(values, utc=True, errors="coerce", format="mixed")
+    read = parsed.notna().to_numpy()
+    micros = parsed.dt.tz_localize(None).astype("datetime64[us]").to_numpy().astype(np.int64)
+    return np.where(read, micros, 0), read
+
+
+def read_numbers(
+    values: pd.Series, *, placeholders: Iterable[str] = ()
+) -> tuple[np.ndarray, np.ndarray]:
     """A column as float64 read cell by cell as `transforms.number` reads one value, and which
-    cells it refuses (those read as NaN)."""
+    cells it refuses (those read as NaN). Text among `placeholders` (compared as
+    `transforms.placeholder_key` spells it) is missing, as a feature set reads it."""
     dtype = values.dtype
     if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
         parsed = values.to_numpy(dtype=np.float64, na_value=np.nan)
         refused = np.isinf(parsed)
         return np.where(refused, np.nan, parsed), refused
+    missing = frozenset(map(placeholder_key, placeholders))
     codes, distinct = _distinct(values)
     readings, failed = [], []
     for value in distinct:
         try:
-            readings.append(number(value))
+            readings.append(np.nan if placeholder_key(value) in missing else number(value))
             failed.append(False)
         except BadValue:
             readings.append(np.nan)
@@ -72,9 +96,11 @@ def read_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return parsed, np.array([*failed, False], dtype=bool)[codes]
 
 
-def numbers(values: pd.Series, *, source: str, column: str) -> np.ndarray:
+def numbers(
+    values: pd.Series, *, source: str, column: str, placeholders: Iterable[str] = ()
+) -> np.ndarray:
     """`read_numbers`, where the first refused cell is an error naming its row and why."""
-    parsed, refused = read_numbers(values)
+    parsed, refused = read_numbers(values, placeholders=placeholders)
     if refused.any():
         position = int(np.flatnonzero(refused)[0])
         try:
@@ -109,6 +135,28 @@ def _distinct(values: pd.Series) -> tuple[np.ndarray, list[object]]:
     return codes, distinct
 
 
+def placeholder_counts(
+    leads: pd.DataFrame, columns: Sequence[str], placeholders: Iterable[str]
+) -> dict[str, dict[str, int]]:
+    """Per column, each placeholder as the data spells it ("Select", "N/A ") and how many cells
+    hold it, most frequent first; columns without any are left out. For the data profile: these
+    cells will read as missing."""
+    wanted = frozenset(map(placeholder_key, placeholders))
+    found: dict[str, dict[str, int]] = {}
+    for column in columns:
+        if column not in leads.columns or leads[column].dtype.kind in "biufcmM":
+            continue  # absent, or of a type that holds no text
+        counts = leads[column].astype(object).value_counts(dropna=True)
+        spelled = {
+            str(value): int(count)
+            for value, count in counts.items()
+            if placeholder_key(value) in wanted
+        }
+        if spelled:
+            found[column] = spelled
+    return found
+
+
 def build_features(
     leads: pd.DataFrame,
     activities: pd.DataFrame | None,
@@ -132,14 +180,26 @@ def build_features(
         )
     columns: dict[str, pd.Series] = {}
     refused: list[DataContractError] = []
+    placeholders = frozenset(feature_set.placeholders)
+    created: tuple[np.ndarray, np.ndarray] | DataContractError | None = None
     for feature in feature_set:
-        if isinstance(feature.computation, Attribute):
+        spec = feature.computation
+        if isinstance(spec, Attribute):
             try:
-                values = _attribute(leads, feature.computation, source)
+                values = _attribute(leads, spec, source, placeholders)
             except DataContractError as error:
                 refused.append(error)
                 continue
             columns[feature.name] = pd.Series(values, dtype=values.dtype)
+        elif isinstance(spec, CreatedAt):
+            if created is None:  # read once for all date features, refused once
+                try:
+                    created = _created_at(leads, source)
+                except DataContractError as error:
+                    created = error
+                    refused.append(error)
+            if not isinstance(created, DataContractError):
+                columns[feature.name] = pd.Series(_date_part(*created, spec.part))
     if refused:
         # The first bad row, and its first bad feature: what the online engine meets lead by lead.
         raise min(refused, key=lambda error: error.row or 0)
@@ -174,17 +234,69 @@ def build_features(
     return frame
 
 
-def _attribute(leads: pd.DataFrame, spec: Attribute, source: str) -> np.ndarray:
+def _attribute(
+    leads: pd.DataFrame, spec: Attribute, source: str, placeholders: frozenset[str]
+) -> np.ndarray:
     if spec.column not in leads.columns:
         if spec.kind == "numeric":
             return np.full(len(leads), np.nan)
         return np.full(len(leads), None, dtype=object)
     raw = leads[spec.column]
     if spec.kind == "numeric":
-        return numbers(raw, source=source, column=spec.column)
+        return numbers(raw, source=source, column=spec.column, placeholders=placeholders)
     transform = TRANSFORMS[spec.transform or "category"]
     codes, distinct = _distinct(raw)
-    return np.array([*map(transform, distinct), None], dtype=object)[codes]
+    read = [
+        None if placeholder_key(value) in placeholders else transform(value) for value in distinct
+    ]
+    return np.array([*read, None], dtype=object)[codes]
+
+
+def _created_at(leads: pd.DataFrame, source: str) -> tuple[np.ndarray, np.ndarray]:
+    """Each lead's created_at as epoch microseconds (0 where it has none), and which leads have
+    one. Cells read as the online engine reads `lead["created_at"]`: text and datetimes with
+    pandas, every other cell with `timestamps.calendar_micros` (integers are epoch microseconds,
+    where pandas would take nanoseconds); the first refused cell is worded as online."""
+    if CREATED_AT not in leads.columns:
+        return np.zeros(len(leads), dtype=np.int64), np.zeros(len(leads), dtype=bool)
+    values = leads[CREATED_AT]
+    present = values.notna().to_numpy()
+    if values.dtype.kind == "M" or pd.api.types.infer_dtype(values) in ("string", "datetime"):
+        micros, read = _timestamps(values)
+    elif values.dtype.kind == "i":
+        micros = values.to_numpy(dtype=np.int64, na_value=0)
+        read = present & (micros >= FIRST_MICROS) & (micros <= LAST_MICROS)
+    else:  # cells of several types, or numbers held as floats (an integer column with gaps)
+        cells = values.astype(object).to_numpy()
+        timed = np.array([isinstance(cell, str | datetime) for cell in cells], dtype=bool)
+        micros, read = np.zeros(len(cells), dtype=np.int64), np.zeros(len(cells), dtype=bool)
+        micros[timed], read[timed] = _timestamps(pd.Series(cells[timed], dtype=object))
+        for position in np.flatnonzero(present & ~timed):
+            with contextlib.suppress(InvalidLeadError):
+                micros[position] = calendar_micros(cells[position], field=CREATED_AT)
+                read[position] = True
+    refused = present & ~read
+    if refused.any():
+        position = int(np.flatnonzero(refused)[0])
+        cell = values.astype(object).iloc[position]  # as Python holds it: 1.5, not np.float64
+        try:
+            calendar_micros(cell, field=CREATED_AT)
+            detail = f"expected a timestamp such as 2026-05-01T09:30:00Z, got {cell!r}"
+        except InvalidLeadError as error:
+            detail = error.detail
+        raise DataContractError(detail, source=source, row=position + 1, column=CREATED_AT)
+    return micros, read
+
+
+def _date_part(micros: np.ndarray, present: np.ndarray, part: DatePart) -> np.ndarray:
+    """One calendar part of each timestamp in UTC, as float64; NaN where there is none."""
+    if part == "weekday":
+        values = (micros // MICROS_PER_DAY + 3) % 7  # 1970-01-01 was a Thursday
+    elif part == "hour":
+        values = micros % MICROS_PER_DAY // MICROS_PER_HOUR
+    else:
+        values = micros.astype("datetime64[us]").astype("datetime64[M]").astype(np.int64) % 12 + 1
+    return np.where(present, values, np.nan)
 
 
 def _events(

@@ -1,24 +1,26 @@
 """Every feature, declared once: name, group, plain-words description and computation.
 
-A computation is plain data (see `Attribute`, `ActivityCount`, `DaysSinceLast`), so the same
-declaration drives the batch engine, the online engine, and travels inside a saved model. The
-default features and those derived from a dataset config come from one generator,
+A computation is plain data (see `Attribute`, `CreatedAt`, `ActivityCount`, `DaysSinceLast`),
+so the same declaration drives the batch engine, the online engine, and travels inside a saved
+model. The default features and those derived from a dataset config come from one generator,
 `feature_set`, so a family of features is named and described in one place.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from features.errors import InvalidFeatureError
 from features.schema import ACTIVITY_TYPES, HIGH_INTENT_ACTIVITIES
-from features.transforms import TRANSFORMS
+from features.transforms import DEFAULT_PLACEHOLDERS, TRANSFORMS, placeholder_key
 
 Group = Literal["fit", "engagement", "source"]
 Kind = Literal["numeric", "categorical"]
+DatePart = Literal["weekday", "hour", "month"]
 GROUPS: tuple[Group, ...] = ("fit", "engagement", "source")
+DATE_PARTS: tuple[DatePart, ...] = ("weekday", "hour", "month")
 
 
 @dataclass(frozen=True)
@@ -65,9 +67,24 @@ class DaysSinceLast:
     kind: Kind = field(default="numeric", init=False)
 
 
-Computation = Attribute | ActivityCount | DaysSinceLast
+@dataclass(frozen=True)
+class CreatedAt:
+    """A calendar part of when the lead was created, in UTC: weekday (0 = Monday), hour (0-23) or
+    month (1-12). Fixed at creation, so it never looks past as-of; missing without a created_at."""
+
+    part: DatePart
+    kind: Kind = field(default="numeric", init=False)
+
+    def __post_init__(self) -> None:
+        if self.part not in DATE_PARTS:
+            raise InvalidFeatureError(
+                f"expected a date part among {list(DATE_PARTS)}, got {self.part!r}"
+            )
+
+
+Computation = Attribute | CreatedAt | ActivityCount | DaysSinceLast
 _COMPUTATIONS: dict[str, type[Computation]] = {
-    cls.__name__: cls for cls in (Attribute, ActivityCount, DaysSinceLast)
+    cls.__name__: cls for cls in (Attribute, CreatedAt, ActivityCount, DaysSinceLast)
 }
 
 
@@ -118,11 +135,15 @@ class Feature:
 
 @dataclass(frozen=True)
 class FeatureSet:
-    """An ordered set of features: the model's input columns, in this order."""
+    """An ordered set of features: the model's input columns, in this order, and the placeholder
+    texts that read as missing in any lead attribute. Both travel inside a saved model, so serving
+    reads cells exactly as training did."""
 
     features: tuple[Feature, ...]
+    placeholders: tuple[str, ...] = DEFAULT_PLACEHOLDERS
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "placeholders", _placeholders(self.placeholders))
         names = [feature.name for feature in self.features]
         duplicated = sorted({name for name in names if names.count(name) > 1})
         if duplicated:
@@ -148,17 +169,43 @@ class FeatureSet:
         raise KeyError(name)
 
     def lead_columns(self) -> list[str]:
-        """The lead columns these features read."""
+        """The lead attribute columns these features read (created_at, which date features read,
+        is a column of the data contract rather than an attribute)."""
         return sorted(
             {f.computation.column for f in self.features if isinstance(f.computation, Attribute)}
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"features": [feature.to_dict() for feature in self.features]}
+        return {
+            "features": [feature.to_dict() for feature in self.features],
+            "placeholders": list(self.placeholders),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FeatureSet:
-        return cls(tuple(Feature.from_dict(item) for item in data["features"]))
+        """A saved feature set; one saved before placeholders existed reads none, as trained."""
+        return cls(
+            tuple(Feature.from_dict(item) for item in data["features"]),
+            placeholders=tuple(data.get("placeholders", ())),
+        )
+
+
+def _placeholders(values: Iterable[str]) -> tuple[str, ...]:
+    """Placeholders spaced and cased as cells are compared, each once, in the order given."""
+    if isinstance(values, str):
+        raise InvalidFeatureError(
+            "expected a list of placeholder texts such as ['select', 'n/a'], got the text "
+            f"{values!r}"
+        )
+    keys = []
+    for value in values:
+        key = placeholder_key(value)
+        if key is None:
+            raise InvalidFeatureError(
+                f"expected placeholders as text, got {type(value).__name__} {value!r}"
+            )
+        keys.append(key)
+    return tuple(dict.fromkeys(keys))
 
 
 # How each transform's feature reads to a marketer; {column} is the column in plain words.
@@ -242,18 +289,45 @@ def activity_features(
     return [*counts, *overall, *recent]
 
 
+# How each date feature reads to a marketer.
+DATE_DESCRIPTIONS: dict[str, str] = {
+    "weekday": "Day of the week the lead was created (0 = Monday).",
+    "hour": "Hour of the day the lead was created (0 to 23, UTC).",
+    "month": "Month the lead was created (1 = January).",
+}
+
+
+def date_features(date_parts: Sequence[str]) -> list[Feature]:
+    """One feature per part of the lead's creation time, in the order given."""
+    if isinstance(date_parts, str):
+        raise InvalidFeatureError(
+            "expected a list of date parts such as ['weekday', 'hour'], got the text "
+            f"{date_parts!r}"
+        )
+    features = []
+    for part in date_parts:
+        computation = CreatedAt(part)  # refuses a part it does not know
+        features.append(Feature(f"created_{part}", "source", DATE_DESCRIPTIONS[part], computation))
+    return features
+
+
 def feature_set(
     columns: Sequence[LeadColumn],
     activity_types: Sequence[str] = (),
     *,
     recency_types: Sequence[str] | None = None,
+    date_parts: Sequence[str] = (),
+    placeholders: Iterable[str] = DEFAULT_PLACEHOLDERS,
 ) -> FeatureSet:
-    """Lead attributes first, in the order given, then the activity features."""
+    """Lead attributes first, in the order given, then the date features, then the activity
+    features; `placeholders` are the texts that read as missing in the attributes."""
     return FeatureSet(
         (
             *(column.feature() for column in columns),
+            *date_features(date_parts),
             *activity_features(activity_types, recency_types=recency_types),
-        )
+        ),
+        placeholders=tuple(placeholders),
     )
 
 
@@ -270,6 +344,7 @@ DEFAULT_COLUMNS: tuple[LeadColumn, ...] = (
     LeadColumn("source", group="source", description="The channel the lead came from."),
     LeadColumn("campaign", group="source", description="The campaign that brought the lead in."),
 )
+# The demo's features: its export spans 18 months, so the month of creation is one of them.
 DEFAULT_FEATURES = feature_set(
-    DEFAULT_COLUMNS, ACTIVITY_TYPES, recency_types=HIGH_INTENT_ACTIVITIES
+    DEFAULT_COLUMNS, ACTIVITY_TYPES, recency_types=HIGH_INTENT_ACTIVITIES, date_parts=DATE_PARTS
 )

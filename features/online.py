@@ -11,22 +11,38 @@ import math
 from bisect import bisect_left
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
-from features.definitions import DEFAULT_FEATURES, ActivityCount, Attribute, FeatureSet
+from features.definitions import (
+    DEFAULT_FEATURES,
+    ActivityCount,
+    Attribute,
+    CreatedAt,
+    DaysSinceLast,
+    FeatureSet,
+)
 from features.errors import BadValue, InvalidLeadError
-from features.schema import ACTIVITY_TYPE, OCCURRED_AT
+from features.schema import ACTIVITY_TYPE, CREATED_AT, OCCURRED_AT
 from features.timestamps import (
     MICROS_PER_DAY,
     ONE_MICROSECOND,
+    calendar_micros,
     micros_to_datetime,
     to_micros,
     window_micros,
 )
-from features.transforms import TRANSFORMS, category, number, tracked_types
+from features.transforms import TRANSFORMS, category, number, placeholder_key, tracked_types
 
 FeatureValue = float | str | None
 AgesByType = dict[str, list[int]]
+Step = Callable[[Mapping[str, Any], AgesByType], FeatureValue]
+
+_DATE_PARTS: dict[str, Callable[[datetime], int]] = {
+    "weekday": datetime.weekday,
+    "hour": attrgetter("hour"),
+    "month": attrgetter("month"),
+}
 
 
 class OnlineFeatures:
@@ -34,13 +50,14 @@ class OnlineFeatures:
 
     def __init__(self, feature_set: FeatureSet = DEFAULT_FEATURES) -> None:
         self.feature_set = feature_set
-        self._steps: list[tuple[str, Callable[[Mapping[str, Any], AgesByType], FeatureValue]]] = [
-            (feature.name, _compile(feature.computation)) for feature in feature_set
+        placeholders = frozenset(feature_set.placeholders)
+        self._steps: list[tuple[str, Step]] = [
+            (feature.name, _compile(feature.computation, placeholders)) for feature in feature_set
         ]
         self._known_types = frozenset(
             t
             for feature in feature_set
-            if not isinstance(feature.computation, Attribute)
+            if isinstance(feature.computation, ActivityCount | DaysSinceLast)
             for t in tracked_types(feature.computation.activity_types)
         )
 
@@ -85,13 +102,17 @@ def _activity_type(raw: str) -> str | None:
     return category(raw)
 
 
-def _compile(spec: Any) -> Callable[[Mapping[str, Any], AgesByType], FeatureValue]:
+@functools.lru_cache(maxsize=4096)
+def _placeholder_key(text: str) -> str | None:
+    """`placeholder_key`, remembered: most cells are picklist values, whose few spellings repeat."""
+    return placeholder_key(text)
+
+
+def _compile(spec: Any, placeholders: frozenset[str]) -> Step:
     if isinstance(spec, Attribute):
-        column = spec.column
-        if spec.kind == "numeric":
-            return lambda lead, _ages: _number(lead.get(column), column)
-        transform = TRANSFORMS[spec.transform or "category"]
-        return lambda lead, _ages: transform(lead.get(column))
+        return _attribute(spec, placeholders)
+    if isinstance(spec, CreatedAt):
+        return _created_at(_DATE_PARTS[spec.part])
     types = tracked_types(spec.activity_types)
     if isinstance(spec, ActivityCount):
         if spec.window_days is None:
@@ -106,6 +127,44 @@ def _compile(spec: Any) -> Callable[[Mapping[str, Any], AgesByType], FeatureValu
         return math.nan if youngest is None else youngest / MICROS_PER_DAY
 
     return days_since_last
+
+
+def _attribute(spec: Attribute, placeholders: frozenset[str]) -> Step:
+    """A lead cell, read as a number or through its transform; a placeholder is missing. Without
+    placeholders (models saved before them) the cell is read as it always was, at no cost."""
+    column = spec.column
+    if spec.kind == "numeric":
+        if not placeholders:
+            return lambda lead, _ages: _number(lead.get(column), column)
+
+        def numeric(lead: Mapping[str, Any], _ages: AgesByType) -> float:
+            value = lead.get(column)
+            if isinstance(value, str) and _placeholder_key(value) in placeholders:
+                return math.nan
+            return _number(value, column)
+
+        return numeric
+    transform = TRANSFORMS[spec.transform or "category"]
+    if not placeholders:
+        return lambda lead, _ages: transform(lead.get(column))
+
+    def categorical(lead: Mapping[str, Any], _ages: AgesByType) -> str | None:
+        value = lead.get(column)
+        if isinstance(value, str) and _placeholder_key(value) in placeholders:
+            return None
+        return transform(value)
+
+    return categorical
+
+
+def _created_at(part: Callable[[datetime], int]) -> Step:
+    """A part of `lead["created_at"]` in UTC; NaN when the lead has none."""
+
+    def created(lead: Mapping[str, Any], _ages: AgesByType) -> float:
+        micros = calendar_micros(lead.get(CREATED_AT), field=CREATED_AT)
+        return math.nan if micros is None else float(part(micros_to_datetime(micros)))
+
+    return created
 
 
 def _number(value: Any, column: str) -> float:

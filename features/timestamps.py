@@ -7,6 +7,7 @@ column-at-once version is `features.batch.series_to_micros`.)
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 from numbers import Integral
 
@@ -15,6 +16,11 @@ from features.errors import InvalidLeadError
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ONE_MICROSECOND = timedelta(microseconds=1)
 MICROS_PER_DAY = 86_400_000_000
+MICROS_PER_HOUR = MICROS_PER_DAY // 24
+# The first and last epoch microseconds a datetime holds (years 1 to 9999): the moments that have a
+# weekday, an hour and a month in both engines.
+FIRST_MICROS = (datetime.min.replace(tzinfo=UTC) - EPOCH) // ONE_MICROSECOND
+LAST_MICROS = (datetime.max.replace(tzinfo=UTC) - EPOCH) // ONE_MICROSECOND
 
 
 def to_micros(value: datetime | str | int, *, field: str = "timestamp") -> int:
@@ -38,6 +44,21 @@ def to_micros(value: datetime | str | int, *, field: str = "timestamp") -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return (moment - EPOCH) // ONE_MICROSECOND
+
+
+def calendar_micros(value: object, *, field: str) -> int | None:
+    """A timestamp whose calendar parts a feature reads, as `to_micros` reads it, or None when
+    missing. The batch engine words its refusals with this, so both engines say the same."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # epoch microseconds from a file, where a column with gaps holds floats
+    micros = to_micros(value, field=field)  # type: ignore[arg-type]  # refuses what it cannot read
+    if not FIRST_MICROS <= micros <= LAST_MICROS:
+        raise InvalidLeadError(
+            f"expected epoch microseconds within the years 1 to 9999, got {micros}", field=field
+        )
+    return micros
 
 
 def micros_to_datetime(micros: int) -> datetime:

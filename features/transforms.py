@@ -64,6 +64,43 @@ _STUDENT = frozenset({"student", "intern", "trainee", "phd", "graduate"})
 MISSING_TEXT = frozenset({"", "na", "n/a", "nan", "-nan", "null", "none", "<na>", "#n/a", "#na"})
 
 
+# What CRM forms write into a field nobody filled in: a picklist's prompt ("Select", "-- Select
+# --"), dashes, and words for "no answer". Each spelling is one no real category would take (an
+# empty answer, not "Other"), and "na"/"none"/"null" read as missing here as pandas reads them in a
+# file. A region field whose "NA" means North America needs a list without "na".
+DEFAULT_PLACEHOLDERS: tuple[str, ...] = (
+    "",
+    "select",
+    "select one",
+    "select...",
+    "please select",
+    "please choose",
+    "choose one",
+    "-- select --",
+    "--select--",
+    "-",
+    "--",
+    "---",
+    "?",
+    "n/a",
+    "na",
+    "none",
+    "null",
+    "unknown",
+    "not specified",
+    "not provided",
+    "not applicable",
+    "(not set)",
+    "(none)",
+)
+
+
+def placeholder_key(value: object) -> str | None:
+    """Text as placeholders are compared, spaced and cased as `category` reads it, so " SELECT "
+    is "select"; None for anything but text, since forms write placeholders as text."""
+    return " ".join(value.split()).lower() if isinstance(value, str) else None
+
+
 def _is_missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 

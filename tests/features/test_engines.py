@@ -1,9 +1,10 @@
 """The batch and online engines agree exactly, and neither ever looks past as-of.
 
 Hypothesis draws what real use brings: feature sets derived the way a dataset config derives
-them, batches of several leads each scored at its own as-of, and the odd cells exports hold. For
-every case both engines return the same values (bit for bit; missing is missing), or both refuse
-the same cell of the same lead with the same message.
+them (with date features and placeholders), batches of several leads each scored at its own
+as-of, and the odd cells exports hold, form placeholders and creation times among them. For every
+case both engines return the same values (bit for bit; missing is missing), or both refuse the
+same cell of the same lead with the same message.
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ from hypothesis import strategies as st
 
 from features import (
     ACTIVITY_TYPE,
+    CREATED_AT,
+    DATE_PARTS,
     DEFAULT_FEATURES,
+    DEFAULT_PLACEHOLDERS,
     GROUPS,
     LEAD_ID,
     MICROS_PER_DAY,
@@ -55,6 +59,9 @@ READINGS = st.just(("numeric", None)) | st.sampled_from(
         ("categorical", "email_kind"),
     ]
 )
+# Placeholder lists a feature set carries: the default, none (a model saved before them), and a
+# config's own, spelled loosely, where the text "12" is a placeholder but the number 12 is not.
+PLACEHOLDER_LISTS = st.sampled_from([DEFAULT_PLACEHOLDERS, (), (" TBD ", "Please  Select", "12")])
 OURS = ("demo_request", "email_open", "web_visit")
 RESPELLED = (" Demo_Request", "Email Open ", "WEB_VISIT", "chat_started")
 SPELLINGS = st.sampled_from(OURS) | st.sampled_from(RESPELLED)
@@ -63,8 +70,10 @@ SPELLINGS = st.sampled_from(OURS) | st.sampled_from(RESPELLED)
 @st.composite
 def config_feature_sets(draw: st.DrawFn) -> FeatureSet:
     """Features as a config declares them: random lead columns, each read as a number or through
-    a transform, then activity features of random types, recency types and windows."""
+    a transform, random date parts, then activity features of random types, recency types and
+    windows; and a list of placeholders."""
     read = draw(st.lists(st.tuples(st.sampled_from(COLUMNS), READINGS), max_size=5))
+    parts = draw(st.permutations(DATE_PARTS))[: draw(st.sampled_from([1, 2, 3, 0]))]
     columns = [
         LeadColumn(column, kind, transform, group=GROUPS[i % 3], name=f"f{i}_{column}")
         for i, (column, (kind, transform)) in enumerate(read)
@@ -83,27 +92,37 @@ def config_feature_sets(draw: st.DrawFn) -> FeatureSet:
         if isinstance(feature.computation, ActivityCount) and feature.computation.window_days
     ]
     activity = activity_features(types, recency_types=recency, window_days=window)
-    return FeatureSet((*feature_set(columns), *activity, *counts))
+    return FeatureSet(
+        (*feature_set(columns, date_parts=parts), *activity, *counts),
+        placeholders=draw(PLACEHOLDER_LISTS),
+    )
 
 
 feature_sets = st.one_of(st.just(DEFAULT_FEATURES), config_feature_sets())
 
 # Lead cells, one pool per column. Object columns keep each cell as drawn: cells a number reads
-# (missing spellings, padded digits, huge and signed-zero floats), cells it refuses (booleans,
-# separators, numbers beyond float, infinities, words; all categories alike), cells pandas takes
-# for one another though they read differently (True == 1 == 1.0, False == 0 == -0.0), and
-# floats alone, where only its sign tells -0.0 from 0.0. Typed columns are left to pandas, which
-# makes int64, float64 (None as NaN), bool or str of them as it does reading a file.
+# (missing spellings, padded digits, huge and signed-zero floats), placeholders as forms write
+# them (missing wherever the feature set lists them, refused by a number where it does not),
+# cells a number refuses (booleans, separators, numbers beyond float, infinities, words; all
+# categories alike), cells pandas takes for one another though they read differently (True == 1
+# == 1.0, False == 0 == -0.0), and floats alone, where only its sign tells -0.0 from 0.0. Typed
+# columns are left to pandas, which makes int64, float64 (None as NaN), bool or str of them as it
+# does reading a file.
+PLACEHOLDER_CELLS = st.sampled_from(
+    ["Select", " SELECT ", "-- Select --", "--", "N/A", " n/a ", "Unknown", "UNKNOWN", "none"]
+) | st.sampled_from(["Please   Select", "?", "(not set)", "TBD", "tbd ", "Not  Specified", "12"])
 READABLE = st.one_of(
     st.sampled_from(["nan", "NaN", "", "   ", " 42 ", "null", "-1.5e3", 1e308, -0.0, 0, 1]),
     st.sampled_from([None, math.nan]),
     st.integers(),
     st.floats(allow_infinity=False),
 )
+PLACEHOLDING = PLACEHOLDER_CELLS | READABLE
 ODD = st.one_of(
     st.sampled_from([True, False, "1,000", "1_000", 10**400, math.inf, -math.inf]),
     st.sampled_from(["VP of Sales", " Software ", "Gmail.com", "Head of IT"]),
     READABLE,
+    PLACEHOLDER_CELLS,
     st.text(max_size=12),
 )
 TIES = st.sampled_from([True, False, 1, 0, 1.0, 0.0, -0.0, None])
@@ -112,12 +131,42 @@ TYPED = (
     st.integers(-(2**63), 2**63 - 1),
     st.floats(allow_infinity=False) | st.none(),
     st.booleans(),
-    st.sampled_from(["Software", "SOFTWARE ", "VP Sales", "gmail.com", "12", " 7.5 ", ""]),
+    st.sampled_from(["Software", "SOFTWARE ", "VP Sales", "gmail.com", "12", " 7.5 ", ""])
+    | st.sampled_from(["Select", " N/A ", "unknown"]),
 )
-# A case's columns are clean (cells a number reads, or typed) or all dirty, so that refusals
-# often meet in several leads and columns, where the first one is the one to report.
-CLEAN, DIRTY = (READABLE, *TYPED), (ODD, TIES, SIGNED_ZEROS)
+# A case's columns are clean (cells a number reads, placeholders, or typed) or all dirty, so that
+# refusals often meet in several leads and columns, where the first one is the one to report.
+CLEAN, DIRTY = (READABLE, PLACEHOLDING, *TYPED), (ODD, TIES, SIGNED_ZEROS)
 CLEAN_OR_DIRTY = st.sampled_from([CLEAN, DIRTY])
+
+# Creation times, as a live lead or an export brings them: datetimes (naive ones are UTC) in
+# several offsets, often just across midnight, a month's or a year's end from UTC; the same as
+# ISO text; epoch microseconds, as integers or as the floats of a pandas column with gaps; and
+# missing. Bad ones are text no timestamp reads, booleans, fractions and integers past year 9999.
+EDGES = [
+    datetime(2025, 12, 31, 23, 30, tzinfo=timezone(-timedelta(hours=5, minutes=30))),
+    datetime(2026, 3, 1, 1, 0, tzinfo=timezone(timedelta(hours=2))),
+    datetime(2026, 2, 28, 23, 59, 59, 999999),
+]
+MOMENTS = st.sampled_from(EDGES) | st.datetimes(
+    datetime(1999, 12, 31), datetime(2031, 1, 1), timezones=st.none() | st.sampled_from(ZONES)
+)
+UTC_MOMENTS = st.datetimes(datetime(1999, 12, 31), datetime(2031, 1, 1), timezones=st.just(UTC))
+ISO_TEXT = st.one_of(
+    MOMENTS.map(datetime.isoformat),
+    MOMENTS.map(lambda moment: moment.isoformat(sep=" ")),
+    UTC_MOMENTS.map(lambda moment: moment.isoformat().replace("+00:00", "Z")),
+    MOMENTS.map(lambda moment: moment.date().isoformat()),
+)
+EPOCHS = MOMENTS.map(to_micros)
+NO_TIME = st.sampled_from([None, math.nan])
+BAD_TIME = st.sampled_from(["soon", "", "  ", "2026-02-30", "1/2/2026x", True, 1.5, 10**20])
+GOOD_TIME = st.one_of(MOMENTS, ISO_TEXT, EPOCHS, EPOCHS.map(float), NO_TIME)
+ANY_TIME = st.one_of(MOMENTS, ISO_TEXT, EPOCHS, EPOCHS.map(float), NO_TIME, BAD_TIME)
+# Whole columns pandas types itself: int64, float64 (integers with gaps), datetime64 or str.
+TYPED_CREATED = (EPOCHS, EPOCHS | st.none(), UTC_MOMENTS | st.none(), ISO_TEXT | st.none())
+# A case's created_at: absent, object cells as drawn (all good, or some bad), or typed.
+CREATED = st.sampled_from([None, GOOD_TIME, ANY_TIME, ANY_TIME, *TYPED_CREATED])
 
 # Ages of activities at their lead's as-of, in microseconds: negative ones come after it. The
 # sampled ones sit on window edges, where a count must include or drop an event to the microsecond.
@@ -173,13 +222,18 @@ def cases(
     draw: st.DrawFn,
     features: st.SearchStrategy[FeatureSet] = feature_sets,
     pools: st.SearchStrategy[tuple[st.SearchStrategy[Any], ...]] = CLEAN_OR_DIRTY,
+    creation: st.SearchStrategy[st.SearchStrategy[Any] | None] = CREATED,
 ) -> Case:
     """1 to 6 leads, as-of days apart, with cells from `pools` in every column the features read
-    and in one they do not, plus activities of a lead that is not in the batch."""
+    and in one they do not, creation times from `creation` (or none), plus activities of a lead
+    that is not in the batch."""
     declared = draw(features)
     kinds = _kinds(declared)
     columns = draw(pools)
     cells = {name: draw(st.sampled_from(columns)) for name in [*declared.lead_columns(), "notes"]}
+    created = draw(creation)
+    if created is not None:  # else the leads have no created_at at all
+        cells[CREATED_AT] = created
     leads, as_of, events = [], [], []
     for index in range(draw(st.integers(1, 6))):
         lead_id = f"L{index}"
@@ -191,7 +245,7 @@ def cases(
     return Case(
         features=declared,
         leads=tuple(leads),
-        typed=frozenset(name for name, s in cells.items() if s in TYPED),
+        typed=frozenset(name for name, s in cells.items() if s in (*TYPED, *TYPED_CREATED)),
         as_of=tuple(as_of),
         events=tuple(draw(st.permutations(events))),
     )
@@ -295,6 +349,24 @@ def test_both_engines_refuse_the_first_bad_cell_of_the_first_bad_lead(case: Case
     _agree(case)
 
 
+# Date features beside numbers, creation times and numbers both liable to be refused: the engines
+# name the same first bad cell, a number before the creation time within one lead.
+date_sets = st.builds(
+    lambda columns, parts, count: feature_set(
+        [LeadColumn(column, "numeric") for column in columns], date_parts=parts[:count]
+    ),
+    st.lists(st.sampled_from(COLUMNS), max_size=2, unique=True),
+    st.permutations(DATE_PARTS),
+    st.sampled_from([1, 2, 3]),
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(case=cases(date_sets, st.just((ODD, TIES)), st.just(ANY_TIME)))
+def test_both_engines_refuse_the_same_first_bad_creation_time_or_cell(case: Case) -> None:
+    _agree(case)
+
+
 @settings(max_examples=80, deadline=None)
 @given(case=cases(), data=st.data())
 def test_activities_after_as_of_never_change_features(case: Case, data: st.DataObject) -> None:
@@ -334,6 +406,19 @@ LABELS = feature_set(
     ]
 )
 SPELLED = feature_set([], [" Demo_Request", "demo_request"])
+READ = [
+    LeadColumn("a"),
+    LeadColumn("a", transform="seniority", name="a_seniority"),
+    LeadColumn("a", transform="email_kind", name="a_email_kind"),
+    LeadColumn("n", "numeric"),
+]
+PLACEHOLDING_SET = feature_set(READ)
+SAVED_BEFORE_PLACEHOLDERS = feature_set(READ, placeholders=())
+OWN_PLACEHOLDERS = feature_set(READ, placeholders=["12"])
+DATES = feature_set([], date_parts=DATE_PARTS)
+DATED_NUMBERS = feature_set([LeadColumn("n", "numeric")], date_parts=["hour"])
+MISSING = {"a": None, "a_seniority": None, "a_email_kind": None, "n": math.nan}
+NO_DATE = dict.fromkeys(DATES.names, math.nan)
 
 
 @pytest.mark.parametrize(
@@ -379,6 +464,121 @@ SPELLED = feature_set([], [" Demo_Request", "demo_request"])
     ],
 )
 def test_engines_agree_where_they_once_differed(case: Case, expected: Outcome) -> None:
+    if not isinstance(expected, Refused):
+        expected = [_vector(values, case.features) for values in expected]
+    assert _agree(case) == expected
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        pytest.param(
+            _pinned(
+                PLACEHOLDING_SET,
+                {"a": "Select", "n": "unknown"},
+                {"a": " -- SELECT -- ", "n": " N/A "},
+                {"a": "VP Sales", "n": "12"},
+            ),
+            [
+                MISSING,
+                MISSING,
+                {"a": "vp sales", "a_seniority": "vp", "a_email_kind": "business", "n": 12.0},
+            ],
+            id="a placeholder is missing, never a category, a seniority or a bad number",
+        ),
+        pytest.param(
+            _pinned(PLACEHOLDING_SET, {"a": "Select", "n": "-"}, typed=("a", "n")),
+            [MISSING],
+            id="a placeholder in a typed text column is missing",
+        ),
+        pytest.param(
+            _pinned(SAVED_BEFORE_PLACEHOLDERS, {"a": "Select", "n": 1}),
+            [{"a": "select", "a_seniority": "individual", "a_email_kind": "business", "n": 1.0}],
+            id="a model saved before placeholders reads 'Select' as it was trained to",
+        ),
+        pytest.param(
+            _pinned(SAVED_BEFORE_PLACEHOLDERS, {"a": "x", "n": 1}, {"a": "x", "n": "unknown"}),
+            Refused(2, "n", "expected a number such as 1200.5, got 'unknown'"),
+            id="a model saved before placeholders refuses 'unknown' as a number",
+        ),
+        pytest.param(
+            _pinned(OWN_PLACEHOLDERS, {"a": 12, "n": 12}, {"a": " 12 ", "n": "12"}),
+            [
+                {"a": "12", "a_seniority": None, "a_email_kind": "business", "n": 12.0},
+                MISSING,
+            ],
+            id="placeholders are text: the number 12 is not the placeholder '12'",
+        ),
+        pytest.param(
+            _pinned(
+                DATES,
+                {CREATED_AT: "2025-12-31T23:30:00-05:00"},
+                {CREATED_AT: datetime(2026, 3, 2, 1, 30, tzinfo=timezone(timedelta(hours=2)))},
+                {CREATED_AT: to_micros("2026-06-15T09:00:00Z")},
+                {CREATED_AT: None},
+                {},
+            ),
+            [
+                {"created_weekday": 3.0, "created_hour": 4.0, "created_month": 1.0},
+                {"created_weekday": 6.0, "created_hour": 23.0, "created_month": 3.0},
+                {"created_weekday": 0.0, "created_hour": 9.0, "created_month": 6.0},
+                NO_DATE,
+                NO_DATE,
+            ],
+            id="date parts are read in UTC, across a year's and a month's end",
+        ),
+        pytest.param(
+            _pinned(DATES, {CREATED_AT: 1_781_514_000_000_000}, {}, typed=(CREATED_AT,)),
+            [{"created_weekday": 0.0, "created_hour": 9.0, "created_month": 6.0}, NO_DATE],
+            id="epoch microseconds in a column with gaps, which pandas holds as floats",
+        ),
+        pytest.param(
+            _pinned(DATES, {}, {}),
+            [NO_DATE, NO_DATE],
+            id="no created_at at all is missing",
+        ),
+        pytest.param(
+            _pinned(DATES, {CREATED_AT: "2026-01-01"}, {CREATED_AT: "yesterday"}),
+            Refused(
+                2,
+                CREATED_AT,
+                "expected an ISO 8601 timestamp such as 2026-05-01T09:30:00Z, got 'yesterday'",
+            ),
+            id="a bad creation time is refused in the same words",
+        ),
+        pytest.param(
+            _pinned(DATES, {CREATED_AT: 1.5}, {CREATED_AT: True}),
+            Refused(1, CREATED_AT, "expected an ISO 8601 timestamp, got float"),
+            id="a fraction is no creation time",
+        ),
+        pytest.param(
+            _pinned(DATES, {CREATED_AT: 10**20}),
+            Refused(
+                1,
+                CREATED_AT,
+                "expected epoch microseconds within the years 1 to 9999, got 100000000000000000000",
+            ),
+            id="a creation time past the year 9999 is refused",
+        ),
+        pytest.param(
+            _pinned(DATED_NUMBERS, {"n": "1,000", CREATED_AT: "soon"}),
+            Refused(
+                1, "n", "expected a number such as 1200.5 (no thousands separators), got '1,000'"
+            ),
+            id="within a lead, the attribute is refused before the creation time",
+        ),
+        pytest.param(
+            _pinned(DATED_NUMBERS, {"n": 1, CREATED_AT: "soon"}, {"n": "1,000"}),
+            Refused(
+                1,
+                CREATED_AT,
+                "expected an ISO 8601 timestamp such as 2026-05-01T09:30:00Z, got 'soon'",
+            ),
+            id="a bad creation time in an earlier lead is refused first",
+        ),
+    ],
+)
+def test_engines_agree_on_placeholders_and_creation_times(case: Case, expected: Outcome) -> None:
     if not isinstance(expected, Refused):
         expected = [_vector(values, case.features) for values in expected]
     assert _agree(case) == expected
