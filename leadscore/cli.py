@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.status import Status
 from rich.table import Table
 
 from features import LeadscoreError
@@ -29,7 +30,7 @@ from features import LeadscoreError
 if TYPE_CHECKING:
     from scoring import Settings
     from serving import LoadedModel
-    from training import TrainingResult
+    from training import AuditReport, TrainingResult
 
 app = typer.Typer(
     help="Predictive lead scoring: point-in-time features, LightGBM in MLflow, explained scores.",
@@ -175,9 +176,19 @@ def train(
             allow_leaky=allow_leaky or [],
             policy=load_policy(policy) if policy else None,
             tune_trials=tune,
-            on_step=lambda m: status.update(m),
+            on_step=_progress(status),
         )
     _print_training(result)
+
+
+def _progress(status: Status) -> Callable[[str], None]:
+    """Each step of a long job: the spinner's text on a terminal, a timestamped line elsewhere
+    (logs and CI show every step, trial by trial)."""
+    if console.is_terminal:
+        return status.update
+    return lambda message: console.print(
+        f"{datetime.now(UTC):%H:%M:%S} {escape(message)}", highlight=False, soft_wrap=True
+    )
 
 
 def _train_rules_only(settings: Settings, config: Path | None, policy: Path | None) -> None:
@@ -188,7 +199,7 @@ def _train_rules_only(settings: Settings, config: Path | None, policy: Path | No
             settings,
             config=load_config(config) if config else None,
             policy=load_policy(policy) if policy else None,
-            on_step=lambda m: status.update(m),
+            on_step=_progress(status),
         )
     console.print(
         f"Registered rules-only {registration.model_name} version {registration.version}: "
@@ -216,7 +227,7 @@ def retrain(
             _settings(data_dir=data),
             config=load_config(config) if config else None,
             policy=load_policy(policy) if policy else None,
-            on_step=lambda m: status.update(m),
+            on_step=_progress(status),
         )
     if outcome.result is not None:
         _print_training(outcome.result)
@@ -242,6 +253,8 @@ def validate(
             str(policy) if policy else None,
         )
     export = checked.export
+    for line in checked.profile.lines():
+        console.print("[yellow]PLACEHOLDERS[/]", escape(line), highlight=False, soft_wrap=True)
     labelled = "" if export.labels is None else f", {int(export.labels.sum()):,} won"
     console.print(
         f"[green]Valid:[/] {len(export.leads):,} leads{labelled}; "
@@ -251,17 +264,27 @@ def validate(
     )
 
 
-def _print_training(result: TrainingResult) -> None:
-    trainer, registration = result.trainer, result.registration
-    for finding in result.audit.findings:
-        kept = finding.column in result.audit.allowed
-        action = "kept (--allow-leaky)" if kept else "EXCLUDED"
+def _print_audit(report: AuditReport) -> None:
+    """One line per column the audit decided on: the decision, then the evidence."""
+    styles = {"excluded": "bold yellow", "excluded for review": "yellow", "kept": "cyan"}
+    for row in report.table():
+        label = {"excluded": "LEAKAGE: EXCLUDED", "excluded for review": "LEAKAGE: FOR REVIEW",
+                 "kept": "AUDIT: KEPT"}[row["decision"]]  # fmt: skip
+        if row["rules"] in ("personal_data", "free_text"):
+            label = "PERSONAL DATA: EXCLUDED"
         console.print(
-            "[bold yellow]LEAKAGE WARNING[/]",
-            f"{finding.column!r} {action}: {finding.detail} ({finding.check})",
+            f"[{styles[row['decision']]}]{label}[/]",
+            escape(f"{row['column']!r}: {row['evidence']} [{row['rules']}]; {row['why']}"),
             highlight=False,
             soft_wrap=True,
         )
+
+
+def _print_training(result: TrainingResult) -> None:
+    trainer, registration = result.trainer, result.registration
+    for line in result.profile.lines():
+        console.print("[yellow]PLACEHOLDERS[/]", escape(line), highlight=False, soft_wrap=True)
+    _print_audit(result.audit)
     for line in result.drift.warnings():
         console.print("[yellow]DRIFT WARNING[/]", line, highlight=False, soft_wrap=True)
     if trainer.scorer_.metadata.get("split") != "time":
@@ -277,12 +300,27 @@ def _print_training(result: TrainingResult) -> None:
         table.add_row(name, f"{value:.4f}")
     table.add_row("baseline_roc_auc", f"{result.baseline_roc_auc:.4f}")
     console.print(table)
-    if trainer.metrics_["roc_auc"] < result.baseline_roc_auc:
+    if result.candidates:
+        chosen = trainer.scorer_.metadata.get("model_family")
+        console.print(
+            "Model family (validation AUC): "
+            + ", ".join(
+                f"{c.name} {c.validation_roc_auc:.4f}{' (chosen)' if c.name == chosen else ''}"
+                for c in result.candidates
+            ),
+            highlight=False,
+            soft_wrap=True,
+        )
+    why_worse = result.worse_than_baseline()
+    if why_worse is not None:
+        low, high = result.versus_baseline
         console.print(
             "[bold yellow]LightGBM does worse than the logistic-regression baseline[/]",
-            f"(roc_auc {trainer.metrics_['roc_auc']:.4f} < {result.baseline_roc_auc:.4f}).",
-            "Trees cannot extrapolate drifting columns; see the drift warnings above.",
+            f"(roc_auc {trainer.metrics_['roc_auc']:.4f} < {result.baseline_roc_auc:.4f}; "
+            f"95% interval of the difference {low:+.4f} to {high:+.4f}).",
+            escape(why_worse) + ".",
             highlight=False,
+            soft_wrap=True,
         )
     splits = Table(title="Splits")
     for column in ("split", "rows", "won", "first snapshot", "last snapshot"):
@@ -507,7 +545,7 @@ def demo(
     except Exception:  # no champion yet, or it cannot load: train one
         with console.status("Training") as status:
             result = train_and_register(
-                settings, policy=load_policy(DEMO_POLICY), on_step=lambda m: status.update(m)
+                settings, policy=load_policy(DEMO_POLICY), on_step=_progress(status)
             )
         _print_training(result)
     _serve(settings, banner=_curl_banner(settings.host, settings.port))

@@ -11,11 +11,16 @@ The hidden process (documented again in the README):
 * ``logit p = base(t) + fit + 1.3 * log1p(intent) + noise``, with noise ~ N(0, 0.25) that no
   feature can see, so p is "fit times intent" in odds. The lead is won with probability p.
 * **Mess**: inconsistent casing and spelling of titles, industries and countries; missing values;
-  duplicated events; drift (paid search grows and gets worse, the base rate rises, and email
-  opens inflate in the last months as mail clients pre-fetch images); open leads; and the leaky
-  columns ``sales_status`` and ``status_updated_at``, written by sales after the outcome.
+  form placeholders ("Select", "--", "N/A"...) in industry and country; duplicated events; drift
+  (paid search grows and gets worse, the base rate rises, and email opens inflate in the last
+  months as mail clients pre-fetch images); open leads; personal data (email, phone, full name).
+* **Leaks**, one or more columns of each kind real exports carry (see `LEAK_KINDS`): dates written
+  at the outcome, a sales status, fields filled for a few leads of one outcome only, rep-assigned
+  scores filled once a lead is worked (more and more often over the export), a field missing far
+  more often for lost leads, and free-text sales notes.
 
-Each lead's p is written to ``truth.parquet``, which training never reads.
+Each lead's p is written to ``truth.parquet`` and each planted column's kind to ``truth.json``;
+training reads neither.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ import pandas as pd
 from features import ACTIVITY_TYPES
 from leadscore.errors import DemoDataError
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 DEFAULT_LEADS = 20_000
 DEFAULT_SEED = 42
 START = datetime(2025, 1, 1, tzinfo=UTC)
@@ -39,6 +44,45 @@ SPAN_DAYS = 547  # 18 months
 DAY_US = 86_400_000_000
 SNAPSHOT_DAYS = 7
 TABLES = ("leads", "activities", "outcomes")
+TRUTH_COLUMNS_FILE = "truth.json"
+
+# What each planted column is; the leakage audit must exclude or list every leak among them.
+LEAK_KINDS = {
+    "stamped_at_outcome": "a date written at or after the outcome",
+    "near_perfect_separator": "a status sales sets when the deal ends",
+    "filled_for_one_outcome": "filled for a small share of one outcome only",
+    "rep_assigned_score": "a rep's score or grade, filled once the lead is worked",
+    "missing_for_one_outcome": "missing far more often for lost leads",
+    "free_text_notes": "notes a rep types while working the lead",
+}
+PLACEHOLDERS = ("Select", "--", "N/A", "unknown", "none", "", "Please select")
+PLACEHOLDER_SHARE = {"industry": 0.04, "country": 0.02}
+PERSONAL_COLUMNS = ("email", "phone", "full_name")
+FIRST_NAMES = (
+    "Ana",
+    "Ben",
+    "Chloe",
+    "David",
+    "Emma",
+    "Farid",
+    "Grace",
+    "Hiro",
+    "Ines",
+    "Jonas",
+    "Kavya",
+    "Liam",
+    "Mei",
+    "Noah",
+    "Olga",
+    "Pedro",
+    "Quinn",
+    "Rosa",
+    "Sven",
+    "Tara",
+)
+LAST_NAMES = ("Alvarez", "Brown", "Chen", "Dubois", "Evans", "Fischer", "Garcia", "Haddad",
+              "Ito", "Jensen", "Kowalski", "Larsen", "Moreau", "Nakamura", "Okafor", "Patel",
+              "Rossi", "Silva", "Tanaka", "Weber")  # fmt: skip
 
 SOURCES = (
     "organic_search", "paid_search", "linkedin_ads", "webinar", "referral",
@@ -113,6 +157,7 @@ class DemoExport:
     outcomes: pd.DataFrame
     truth: pd.DataFrame
     exported_at: datetime
+    truth_columns: dict[str, object]
 
 
 def generate(n_leads: int = DEFAULT_LEADS, seed: int = DEFAULT_SEED) -> DemoExport:
@@ -234,9 +279,22 @@ def generate(n_leads: int = DEFAULT_LEADS, seed: int = DEFAULT_SEED) -> DemoExpo
             **_sales_columns(rng, won, closes, closed_us, n_leads),
         }
     )
+    # The leak battery and the placeholders draw from their own stream, so the columns above are
+    # the same as without them.
+    planted = np.random.default_rng([seed, 1])
+    worked = closes | (created_us + (SNAPSHOT_DAYS + HORIZON_DAYS) * DAY_US <= exported_us)
+    leak_columns = _leak_battery(planted, won, closes, worked, closed_us, t)
+    placeholders = _placeholders(planted, leads)
+    leads = leads.assign(**_personal(planted, n_leads), **leak_columns)
     truth = pd.DataFrame({"lead_id": lead_ids, "true_probability": probability})
     exported_at = datetime.fromtimestamp(exported_us / 1_000_000, tz=UTC)
-    return DemoExport(leads, activities, outcomes, truth, exported_at)
+    truth_columns: dict[str, object] = {
+        "leak_columns": {**SALES_COLUMN_KINDS, **{c: LEAK_COLUMN_KIND[c] for c in leak_columns}},
+        "personal_columns": list(PERSONAL_COLUMNS),
+        "placeholders": placeholders,
+        "honest_columns": list(HONEST_COLUMNS),
+    }
+    return DemoExport(leads, activities, outcomes, truth, exported_at, truth_columns)
 
 
 def write(export: DemoExport, out: Path, *, fmt: str = "parquet", seed: int | None = None) -> Path:
@@ -251,6 +309,7 @@ def write(export: DemoExport, out: Path, *, fmt: str = "parquet", seed: int | No
             frame.to_parquet(path, index=False)
         else:
             frame.to_csv(path, index=False)
+    (out / TRUTH_COLUMNS_FILE).write_text(json.dumps(export.truth_columns, indent=2))
     manifest = {
         "generator_version": GENERATOR_VERSION,
         "leads": len(export.leads),
@@ -275,6 +334,7 @@ def is_complete(out: Path, *, n_leads: int, seed: int) -> bool:
         and manifest.get("leads") == n_leads
         and manifest.get("seed") == seed
         and all((out / f"{name}.{fmt}").is_file() for name in (*TABLES, "truth"))
+        and (out / TRUTH_COLUMNS_FILE).is_file()
     )
 
 
@@ -400,6 +460,111 @@ def _sales_columns(
     ).astype(object)
     updated = pd.Series(_timestamps(closed_us)).where(closes, None)
     return {"sales_status": status, "status_updated_at": updated.to_numpy()}
+
+
+HORIZON_DAYS = 90  # training's default horizon: older leads are decided, newer open ones are not
+HONEST_COLUMNS = ("source", "campaign", "country", "industry", "company_size", "job_title",
+                  "email_domain")  # fmt: skip
+SALES_COLUMN_KINDS = {
+    "sales_status": "near_perfect_separator",
+    "status_updated_at": "stamped_at_outcome",
+}
+LEAK_COLUMN_KIND = {
+    "contract_signed_at": "stamped_at_outcome",
+    "contract_value": "filled_for_one_outcome",
+    "lost_to_competitor": "filled_for_one_outcome",
+    "rep_score": "rep_assigned_score",
+    "lead_grade": "rep_assigned_score",
+    "profile_index": "rep_assigned_score",
+    "budget_confirmed": "missing_for_one_outcome",
+    "sales_notes": "free_text_notes",
+}
+COMPETITORS = np.array(
+    ["Acme CRM", "Globex Sales", "Initech Leads", "Umbrella Suite"], dtype=object
+)
+NOTES_WON = ("Signed after the demo", "Procurement approved", "Contract out for signature",
+             "Champion confirmed budget")  # fmt: skip
+NOTES_LOST = ("No budget this year", "Went with a competitor", "Not the decision maker",
+              "Stopped replying after the first call")  # fmt: skip
+NOTES_OPEN = ("Left a voicemail", "Sent the pricing deck", "Asked to call back next quarter",
+              "Booked a discovery call")  # fmt: skip
+
+
+def _leak_battery(
+    rng: np.random.Generator,
+    won: np.ndarray,
+    closes: np.ndarray,
+    worked: np.ndarray,
+    closed_us: np.ndarray,
+    t: np.ndarray,
+) -> dict[str, object]:
+    """The columns sales fills in during or after the deal, of every kind in `LEAK_KINDS`."""
+    n = len(won)
+    lost = ~won
+    signed = pd.Series(_timestamps(closed_us - rng.integers(0, DAY_US, n))).where(closes & won)
+    value = np.round(np.exp(rng.normal(9.5, 0.8, n)), -2)
+    competitor = COMPETITORS[rng.integers(0, len(COMPETITORS), n)]
+    # Reps score a lead once they work it; the habit spread from 40% of leads to nearly all.
+    adoption = 0.4 + 0.57 * t
+    scored = worked & (rng.random(n) < adoption) | ~worked & (rng.random(n) < 0.1)
+    latent = 0.7 * won + rng.normal(0.0, 1.0, n)
+    grade = np.array(["D", "C", "B", "A"], dtype=object)[
+        np.digitize(0.7 * won + rng.normal(0.0, 1.0, n), [-0.6, 0.2, 1.0])
+    ]
+    indexed = worked & (rng.random(n) < adoption) | ~worked & (rng.random(n) < 0.1)
+    budget = np.where(rng.random(n) < np.where(won, 0.7, 0.45), "yes", "no").astype(object)
+    budget_filled = rng.random(n) < np.where(won, 0.85, np.where(closes, 0.25, 0.3))
+    note = np.where(
+        closes & won,
+        np.array(NOTES_WON, dtype=object)[rng.integers(0, 4, n)],
+        np.where(
+            closes,
+            np.array(NOTES_LOST, dtype=object)[rng.integers(0, 4, n)],
+            np.array(NOTES_OPEN, dtype=object)[rng.integers(0, 4, n)],
+        ),
+    )
+    calls = rng.integers(1, 9, n)
+    notes = (
+        pd.Series(note)
+        + "; "
+        + pd.Series(calls).astype(str)
+        + " calls, last on day "
+        + (pd.Series(rng.integers(1, 365, n)).astype(str))
+    )
+    return {
+        "contract_signed_at": signed.to_numpy(),
+        "contract_value": np.where(won & (rng.random(n) < 0.07), value, np.nan),
+        "lost_to_competitor": np.where(lost & closes & (rng.random(n) < 0.06), competitor, None),
+        "rep_score": np.where(scored, np.clip(np.round(50 + 15 * latent), 0, 100), np.nan),
+        "lead_grade": np.where(scored, grade, None),
+        "profile_index": np.where(
+            indexed, np.round(0.6 * won + rng.normal(0.0, 1.0, n), 2), np.nan
+        ),
+        "budget_confirmed": np.where(budget_filled, budget, None),
+        "sales_notes": notes.where(worked & (rng.random(n) < 0.8), None).to_numpy(dtype=object),
+    }
+
+
+def _placeholders(rng: np.random.Generator, leads: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """Write form placeholders into honest columns, as web forms do; return what was written."""
+    written: dict[str, dict[str, int]] = {}
+    for column, share in PLACEHOLDER_SHARE.items():
+        rows = np.flatnonzero(rng.random(len(leads)) < share)
+        picks = np.array(PLACEHOLDERS, dtype=object)[rng.integers(0, len(PLACEHOLDERS), len(rows))]
+        values = leads[column].to_numpy(dtype=object).copy()
+        values[rows] = picks
+        leads[column] = values
+        written[column] = {str(k): int(v) for k, v in pd.Series(picks).value_counts().items()}
+    return written
+
+
+def _personal(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    """A phone number and a full name per lead: personal data a model must never read."""
+    first = np.array(FIRST_NAMES, dtype=object)[rng.integers(0, len(FIRST_NAMES), n)]
+    last = np.array(LAST_NAMES, dtype=object)[rng.integers(0, len(LAST_NAMES), n)]
+    digits = rng.integers(0, 10_000_000, n)
+    phone = pd.Series(digits).map(lambda d: f"+1 555-{d // 10_000:03d}-{d % 10_000:04d}")
+    return {"phone": phone.to_numpy(dtype=object), "full_name": first + " " + last}
 
 
 def _timestamps(micros: np.ndarray) -> pd.DatetimeIndex:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import math
 
-from features import ActivityCount, Attribute, Feature
+from features import ActivityCount, Attribute, CreatedAt, Feature
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+          "October", "November", "December")  # fmt: skip
 
 # What a lead did, in the past tense, per activity type; other types read "<type> happened".
 DID = {
@@ -29,6 +33,8 @@ def sentence(feature: Feature, value: float | str | None) -> str:
             return f"{label} is unknown"
         shown = f"{value:,.0f}" if isinstance(value, float) and value.is_integer() else value
         return f"{label} is {shown}"
+    if isinstance(spec, CreatedAt):
+        return _created(spec.part, None if missing else int(value))
     kinds = (
         " or ".join(t.replace("_", " ") for t in spec.activity_types)
         if len(spec.activity_types) <= 2
@@ -51,6 +57,17 @@ def sentence(feature: Feature, value: float | str | None) -> str:
         else (kinds if kinds == "activity" else f"{kinds} event{'s' if count != 1 else ''}")
     )
     return f"{count} {noun}{window}"
+
+
+def _created(part: str, value: int | None) -> str:
+    """ "Created on a Saturday", "Created at 14:00 UTC", "Created in March"."""
+    if value is None:
+        return "Creation time is unknown"
+    if part == "weekday":
+        return f"Created on a {WEEKDAYS[value % 7]}"
+    if part == "hour":
+        return f"Created at {value:02d}:00 UTC"
+    return f"Created in {MONTHS[(value - 1) % 12]}"
 
 
 def _did(activity_types: tuple[str, ...]) -> str:

@@ -10,22 +10,63 @@ import pandas as pd
 
 from features import (
     ACTIVITY_TYPE,
+    ACTIVITY_TYPES,
     CREATED_AT,
+    DEFAULT_COLUMNS,
+    HIGH_INTENT_ACTIVITIES,
     LEAD_ID,
     FeatureSet,
     LeadColumn,
     category,
     feature_set,
+    series_to_micros,
 )
 from training.config import DatasetConfig
 from training.data import CrmExport
 
 MAX_ACTIVITY_TYPES = 20
+YEAR_US = 365 * 86_400_000_000
 
 
 def feature_set_for(config: DatasetConfig, export: CrmExport) -> FeatureSet:
-    """One feature per usable lead column, plus counts and recency per activity type."""
-    return feature_set(lead_columns(config, export), activity_types(export))
+    """One feature per usable lead column, the date parts of created_at, plus counts and recency
+    per activity type."""
+    return feature_set(
+        lead_columns(config, export),
+        activity_types(export),
+        date_parts=date_parts(export),
+        placeholders=config.leads.placeholders,
+    )
+
+
+def demo_feature_set(export: CrmExport) -> FeatureSet:
+    """The demo's declared columns, then every other lead column, as a user's export offers them:
+    the leakage audit decides which of these reach the model."""
+    declared = {column.column for column in DEFAULT_COLUMNS}
+    skip = {LEAD_ID, CREATED_AT, *declared, *export.timestamp_columns}
+    others = [_inferred(column, export.leads[column]) for column in export.leads.columns
+              if column not in skip]  # fmt: skip
+    return feature_set(
+        [*DEFAULT_COLUMNS, *others],
+        ACTIVITY_TYPES,
+        recency_types=HIGH_INTENT_ACTIVITIES,
+        date_parts=date_parts(export),
+    )
+
+
+def date_parts(export: CrmExport) -> tuple[str, ...]:
+    """Weekday and hour of creation, and the month once the export covers a whole year."""
+    if CREATED_AT not in export.leads.columns:
+        return ()
+    created = series_to_micros(export.leads[CREATED_AT], source="leads", column=CREATED_AT)
+    if len(created) == 0:
+        return ()
+    covers_a_year = int(created.max()) - int(created.min()) >= YEAR_US
+    return ("weekday", "hour", "month") if covers_a_year else ("weekday", "hour")
+
+
+def _inferred(column: str, values: pd.Series) -> LeadColumn:
+    return LeadColumn(column, "numeric" if _is_number(values) else "categorical")
 
 
 def lead_columns(config: DatasetConfig, export: CrmExport) -> list[LeadColumn]:

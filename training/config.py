@@ -2,7 +2,7 @@
 
     [dataset]            name, model_name
     [leads]              path | (url + table | query), separator, id, created_at, order,
-                         categorical, numeric, text, exclude, groups
+                         categorical, numeric, text, exclude, groups, placeholders
     [outcome]            label (a column of leads) | path/url/table/query + id, status, closed_at
     [activities]         optional: path/url/table/query + id, occurred_at, type
     [training]           snapshot_days, horizon_days, holdout_share, validation_share,
@@ -31,7 +31,7 @@ from pydantic import (
     model_validator,
 )
 
-from features import TRANSFORMS, Group
+from features import DEFAULT_PLACEHOLDERS, TRANSFORMS, Group
 from training.errors import ConfigError
 
 ROW_ORDER = "row"  # `order = "row"`: the rows are in time order as stored
@@ -103,6 +103,8 @@ class LeadsSection(_Located):
     text: dict[str, Transform] = Field(default_factory=dict)
     exclude: list[str] = Field(default_factory=list)
     groups: dict[Group, list[str]] = Field(default_factory=dict)
+    # Form values that mean "not filled in" ("Select", "--", "N/A"): read as missing.
+    placeholders: tuple[str, ...] = DEFAULT_PLACEHOLDERS
 
     @model_validator(mode="after")
     def _one_table_one_clock(self) -> LeadsSection:

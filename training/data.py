@@ -246,7 +246,7 @@ def _check_leads(
     if leads.created_at:
         _check_timestamps(table, leads.created_at, problems, required=True)
     for column in _numeric_columns(frame, leads, outcome):
-        frame[column] = _numbers(table, column, problems)
+        frame[column] = _numbers(table, column, problems, leads.placeholders)
     labels = None
     if outcome.label:
         text = (
@@ -273,9 +273,11 @@ def _check_leads(
     return canonical, labels, order
 
 
-def _numbers(table: Table, column: str, problems: _Problems) -> np.ndarray:
+def _numbers(
+    table: Table, column: str, problems: _Problems, placeholders: tuple[str, ...]
+) -> np.ndarray:
     """A column read as the features read numbers; each refused cell is a problem."""
-    parsed, refused = read_numbers(table.frame[column])
+    parsed, refused = read_numbers(table.frame[column], placeholders=placeholders)
     problems.cells(table, column, refused, "a number")
     return parsed
 

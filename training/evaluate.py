@@ -16,7 +16,7 @@ from sklearn.metrics import average_precision_score, brier_score_loss, log_loss,
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from features import FeatureSet
+from features import CreatedAt, FeatureSet
 
 if TYPE_CHECKING:
     from training.examples import Dataset
@@ -81,6 +81,12 @@ def baseline_auc(dataset: Dataset, splits: dict[str, np.ndarray]) -> float:
     Trained on train and validation rows (it needs no early stopping). A booster that does worse
     than this simple baseline is worth a second look, often at drift it cannot extrapolate.
     """
+    holdout = splits["holdout"]
+    return float(roc_auc_score(dataset.labels[holdout], baseline_probabilities(dataset, splits)))
+
+
+def baseline_probabilities(dataset: Dataset, splits: dict[str, np.ndarray]) -> np.ndarray:
+    """The logistic-regression baseline's probabilities for the holdout rows."""
     frame = _baseline_frame(dataset)
     categorical = [f.name for f in dataset.feature_set if f.kind == "categorical"]
     numeric = [f.name for f in dataset.feature_set if f.kind == "numeric"]
@@ -96,10 +102,26 @@ def baseline_auc(dataset: Dataset, splits: dict[str, np.ndarray]) -> float:
     model = make_pipeline(ColumnTransformer(transformers), LogisticRegression(max_iter=2000))
     fit_rows = np.concatenate([splits["train"], splits["validation"]])
     model.fit(frame.iloc[fit_rows], dataset.labels[fit_rows])
-    holdout = splits["holdout"]
-    return float(
-        roc_auc_score(dataset.labels[holdout], model.predict_proba(frame.iloc[holdout])[:, 1])
-    )
+    return model.predict_proba(frame.iloc[splits["holdout"]])[:, 1]
+
+
+def auc_difference_interval(
+    labels: np.ndarray, first: np.ndarray, second: np.ndarray, rounds: int = 300, seed: int = 0
+) -> tuple[float, float]:
+    """95% paired-bootstrap interval of AUC(first) - AUC(second) on the same rows: a difference
+    whose interval holds 0 may be chance."""
+    rng = np.random.default_rng(seed)
+    differences = []
+    for _ in range(rounds):
+        rows = rng.integers(0, len(labels), len(labels))
+        sample = labels[rows]
+        if sample.min() == sample.max():
+            continue
+        differences.append(roc_auc_score(sample, first[rows]) - roc_auc_score(sample, second[rows]))
+    if not differences:
+        return (0.0, 0.0)
+    low, high = np.quantile(differences, [0.025, 0.975])
+    return float(low), float(high)
 
 
 def _baseline_frame(dataset: Dataset) -> pd.DataFrame:
@@ -146,6 +168,14 @@ class DriftReport:
             )
         return lines
 
+    def drifting_numeric(self) -> list[str]:
+        """Numeric features whose holdout values leave the training range or shift strongly."""
+        return [
+            name
+            for name, share in sorted(self.out_of_range.items(), key=_second)
+            if share >= OUT_OF_RANGE_SHARE or self.psi.get(name, 0.0) >= PSI_MAJOR
+        ]
+
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "warnings": self.warnings()}
 
@@ -164,6 +194,8 @@ def drift_report(dataset: Dataset, splits: dict[str, np.ndarray]) -> DriftReport
     holdout = splits["holdout"]
     psi, out_of_range = {}, {}
     for feature in dataset.feature_set:
+        if isinstance(feature.computation, CreatedAt):
+            continue  # the calendar moves on by construction: a newer month is no drift
         column = dataset.features[feature.name]
         before, after = column.iloc[learn], column.iloc[holdout]
         if feature.kind == "numeric":

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from mlflow import MlflowClient
+from sklearn.metrics import roc_auc_score
 
 from features import (
     ACTIVITY_TYPE,
@@ -27,21 +28,29 @@ from features import (
 from scoring import LeadScorer, Policy, Settings
 from training import gate, registry
 from training.audit import AuditReport, audit
-from training.columns import feature_set_for
+from training.columns import demo_feature_set, feature_set_for
 from training.config import DatasetConfig
 from training.data import CrmExport, demo_config, load_dataset
 from training.errors import ConfigError
-from training.evaluate import DriftReport, baseline_auc, drift_report
+from training.evaluate import (
+    DriftReport,
+    auc_difference_interval,
+    baseline_probabilities,
+    drift_report,
+)
 from training.examples import Dataset, build_dataset
 from training.gate import GateRules, HoldoutWindow
 from training.policy import PolicySpec, load_policy
+from training.profile import DataProfile, profile
 from training.registry import Registration, RunRecord
 from training.report import reliability_png, render_report
 from training.train import (
+    Candidate,
     LeadScoreTrainer,
     TrainConfig,
     check_lightgbm_params,
     check_minimum,
+    choose_family,
     fit_segments,
 )
 from training.tune import Trial, tune
@@ -59,6 +68,27 @@ class TrainingResult:
     audit: AuditReport
     baseline_roc_auc: float
     drift: DriftReport
+    versus_baseline: tuple[
+        float, float
+    ]  # 95% interval of LightGBM's holdout AUC minus the baseline's
+    candidates: list[Candidate]
+    profile: DataProfile
+
+    def worse_than_baseline(self) -> str | None:
+        """Why LightGBM lost to the logistic baseline, when the whole interval says it did."""
+        if self.versus_baseline[1] >= 0:
+            return None
+        drifting = self.drift.drifting_numeric()
+        if drifting:
+            return (
+                f"Trees cannot extrapolate the numeric columns that drift out of their training "
+                f"range ({', '.join(drifting)}); try [model] linear_tree = true"
+            )
+        return (
+            "No numeric column drifts out of its training range, so this is not extrapolation: "
+            "the signal may be close to additive, or the data too small for trees; compare the "
+            "model family's candidates, or set [model] yourself"
+        )
 
 
 def train_config_from(config: DatasetConfig) -> TrainConfig:
@@ -101,7 +131,10 @@ def train_and_register(
         on_step(f"Reading and checking {dataset_config.location}")
         export = load_dataset(dataset_config)
     if feature_set is None:
-        feature_set = DEFAULT_FEATURES if config is None else feature_set_for(config, export)
+        feature_set = (
+            demo_feature_set(export) if config is None else feature_set_for(config, export)
+        )
+    data_profile = profile(export.leads, feature_set)
     on_step("Building point-in-time features and labels")
     dataset = build_dataset(
         export,
@@ -116,6 +149,7 @@ def train_and_register(
         dataset,
         splits,
         export.timestamp_columns,
+        open_leads=open_leads(export, dataset),
         auc_threshold=dataset_config.audit.auc_threshold,
         missingness_gap=dataset_config.audit.missingness_gap,
         allow=[*dataset_config.audit.allow, *allow_leaky],
@@ -125,6 +159,16 @@ def train_and_register(
     if policy is not None:
         policy.check_features(dataset.feature_set.names, str(settings.policy_file or "policy"))
     trials: list[Trial] = []
+    candidates: list[Candidate] = []
+    if tune_trials == 0 and not dataset_config.model and not train_config.lightgbm_overrides:
+        train_config, candidates = choose_family(
+            dataset,
+            train_config,
+            splits,
+            on_candidate=lambda c: on_step(
+                f"Model family: {c.name}, validation AUC {c.validation_roc_auc:.4f}"
+            ),
+        )
     if tune_trials > 0:
         train_config, trials = tune(
             dataset,
@@ -137,6 +181,10 @@ def train_and_register(
         )
     on_step(f"Fitting LightGBM on {len(dataset.labels):,} labelled leads")
     trainer = LeadScoreTrainer(train_config, policy).fit(dataset)
+    if candidates:
+        trainer.scorer_.metadata["model_family"] = max(
+            candidates, key=lambda c: c.validation_roc_auc
+        ).name
     segments = None
     segment_by = dataset_config.training.segment_by
     if segment_by:
@@ -148,7 +196,12 @@ def train_and_register(
         scorer.metadata["segments"] = segments.metrics
         scorer.metadata["segment_fallback"] = segments.fallback
     on_step("Fitting the logistic-regression baseline and measuring drift")
-    baseline = baseline_auc(dataset, splits)
+    baseline_holdout = baseline_probabilities(dataset, splits)
+    holdout_labels = dataset.labels[splits["holdout"]]
+    baseline = float(roc_auc_score(holdout_labels, baseline_holdout))
+    versus_baseline = auc_difference_interval(
+        holdout_labels, trainer.holdout_["probability"].to_numpy(), baseline_holdout
+    )
     drift = drift_report(dataset, splits)
     on_step("Logging the run and registering the model in MLflow")
     registration = log_and_register(
@@ -163,12 +216,24 @@ def train_and_register(
             baseline_roc_auc=baseline,
             drift=drift,
             trials=tuple(trials),
+            candidates=tuple(candidates),
             segments=segments,
+            profile=data_profile,
         ),
         window=_holdout_window(export, dataset, splits["holdout"]),
         fingerprint=fingerprint(export, dataset_config, policy),
     )
-    return TrainingResult(trainer, dataset, registration, findings, baseline, drift)
+    return TrainingResult(
+        trainer,
+        dataset,
+        registration,
+        findings,
+        baseline,
+        drift,
+        versus_baseline,
+        candidates,
+        data_profile,
+    )
 
 
 def log_and_register(
@@ -203,6 +268,8 @@ def log_and_register(
             model_name=model_name,
             version=version,
             baseline_roc_auc=record.baseline_roc_auc,
+            audit=record.audit,
+            candidates=record.candidates,
         )
         registry.log_text(report, registry.REPORT_ARTIFACT)
     return Registration(
@@ -327,6 +394,7 @@ class ConfigCheck:
 
     export: CrmExport
     feature_set: FeatureSet
+    profile: DataProfile
 
 
 def check_config(
@@ -341,7 +409,7 @@ def check_config(
     check_segment_by(config, feature_set)
     if policy is not None:
         policy.check_features(feature_set.names, policy_source)
-    return ConfigCheck(export, feature_set)
+    return ConfigCheck(export, feature_set, profile(export.leads, feature_set))
 
 
 def check_segment_by(config: DatasetConfig, feature_set: FeatureSet) -> None:
@@ -357,6 +425,17 @@ def check_segment_by(config: DatasetConfig, feature_set: FeatureSet) -> None:
         )
 
 
+def open_leads(export: CrmExport, dataset: Dataset) -> pd.DataFrame | None:
+    """Leads with no outcome yet and no training row: what a new lead looks like at scoring time."""
+    if export.outcomes is None:
+        return None
+    ids = export.leads[LEAD_ID].astype(object)
+    decided = ids.isin(export.outcomes[LEAD_ID].astype(object)) | ids.isin(
+        dataset.features.index.astype(object)
+    )
+    return export.leads.loc[~decided.to_numpy()]
+
+
 def _policy_of(settings: Settings) -> PolicySpec | None:
     return None if settings.policy_file is None else load_policy(settings.policy_file)
 
@@ -368,7 +447,8 @@ def _without(feature_set: FeatureSet, columns: Sequence[str]) -> FeatureSet:
             f
             for f in feature_set
             if not (isinstance(f.computation, Attribute) and f.computation.column in columns)
-        )
+        ),
+        feature_set.placeholders,
     )
 
 

@@ -25,7 +25,8 @@ from scoring import SCORER_ARTIFACT, LeadScorer, Settings, input_example, model_
 from training.audit import AuditReport
 from training.evaluate import DriftReport, expected_calibration_error
 from training.examples import Dataset
-from training.train import LeadScoreTrainer, SegmentModels
+from training.profile import DataProfile
+from training.train import Candidate, LeadScoreTrainer, SegmentModels
 from training.tune import Trial
 
 HOLDOUT_ARTIFACT = "holdout_predictions.csv"
@@ -57,7 +58,9 @@ class RunRecord:
     baseline_roc_auc: float | None = None
     drift: DriftReport | None = None
     trials: tuple[Trial, ...] = ()
+    candidates: tuple[Candidate, ...] = ()
     segments: SegmentModels | None = None
+    profile: DataProfile | None = None
 
 
 @contextmanager
@@ -118,6 +121,17 @@ def _log_findings(record: RunRecord) -> None:
                     {"validation_roc_auc": trial.validation_roc_auc,
                      "best_iteration": trial.best_iteration}
                 )  # fmt: skip
+    if record.candidates:
+        best = max(record.candidates, key=lambda c: c.validation_roc_auc)
+        mlflow.log_param("model_family", best.name)
+        mlflow.log_metrics(
+            {f"candidate/{c.name}/validation_roc_auc": c.validation_roc_auc
+             for c in record.candidates}
+        )  # fmt: skip
+        mlflow.log_dict(
+            {"chosen": best.name, "candidates": [asdict(c) for c in record.candidates]},
+            "model_family.json",
+        )
     if record.segments is not None:
         for key, figures in record.segments.metrics.items():
             safe = re.sub(r"[^\w.\- /]", "_", key)
@@ -126,6 +140,8 @@ def _log_findings(record: RunRecord) -> None:
             {"metrics": record.segments.metrics, "fallback": record.segments.fallback},
             "segments.json",
         )
+    if record.profile is not None:
+        mlflow.log_dict(record.profile.to_dict(), "data_profile.json")
     if record.baseline_roc_auc is not None:
         mlflow.log_metric("baseline_roc_auc", record.baseline_roc_auc)
     if record.audit is not None:

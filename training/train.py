@@ -4,7 +4,8 @@ thresholds, and one model per segment when asked."""
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
 
 from features import micros_to_datetime
 from scoring import Calibrator, FeatureEncoder, LeadScorer, Policy
@@ -161,6 +163,52 @@ def fit_booster(
         callbacks=[lgb.early_stopping(config.early_stopping_rounds, verbose=False)],
     )
     return booster, encoder, matrix
+
+
+# The shapes compared when the config has no [model] section: plain trees, shallow ones that
+# overfit less on small or noisy data, and shallow trees with linear leaves, which extrapolate
+# numeric columns that drift out of their training range.
+MODEL_FAMILY: dict[str, dict[str, Any]] = {
+    "default_trees": {},
+    "shallow_trees": {"num_leaves": 3, "max_depth": 2, "learning_rate": 0.05,
+                      "min_data_in_leaf": 50},
+    "linear_trees": {"linear_tree": True, "num_leaves": 3, "learning_rate": 0.05,
+                     "min_data_in_leaf": 50, "feature_fraction": 1.0},
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One model shape tried on the validation slice."""
+
+    name: str
+    params: dict[str, Any]
+    validation_roc_auc: float
+    best_iteration: int
+
+
+def choose_family(
+    dataset: Dataset,
+    config: TrainConfig,
+    splits: dict[str, np.ndarray],
+    on_candidate: Callable[[Candidate], None] = lambda _candidate: None,
+) -> tuple[TrainConfig, list[Candidate]]:
+    """The shape of `MODEL_FAMILY` with the best validation AUC (the first on a tie); the
+    holdout is not read."""
+    validation = splits["validation"]
+    candidates = []
+    for name, params in MODEL_FAMILY.items():
+        candidate_config = replace(
+            config, lightgbm_overrides={**config.lightgbm_overrides, **params}
+        )
+        booster, _, matrix = fit_booster(candidate_config, dataset, splits)
+        auc = float(roc_auc_score(dataset.labels[validation], booster.predict(matrix[validation])))
+        candidate = Candidate(name, params, auc, int(booster.best_iteration or 0))
+        candidates.append(candidate)
+        on_candidate(candidate)
+    best = max(candidates, key=lambda c: c.validation_roc_auc)
+    chosen = replace(config, lightgbm_overrides={**config.lightgbm_overrides, **best.params})
+    return chosen, candidates
 
 
 class LeadScoreTrainer:

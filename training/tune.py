@@ -13,7 +13,16 @@ import optuna
 from sklearn.metrics import roc_auc_score
 
 from training.examples import Dataset
-from training.train import TrainConfig, fit_booster
+from training.train import LeadScoreTrainer, TrainConfig, fit_booster
+
+LARGEST_SHAPE = {"num_leaves": 31, "min_data_in_leaf": 10, "max_rounds": 40}
+
+
+def check_artifact(dataset: Dataset, config: TrainConfig) -> None:
+    """Fit `config` and explain a few leads with the scorer it makes: what fails here would
+    otherwise fail at the end of a long search."""
+    scorer = LeadScoreTrainer(config).fit(dataset).scorer_
+    scorer.contributions(scorer.encoder.transform(dataset.features.iloc[:50]))
 
 
 @dataclass(frozen=True)
@@ -30,7 +39,12 @@ def tune(
     trials: int,
     on_trial: Callable[[Trial], None] = lambda _trial: None,
 ) -> tuple[TrainConfig, list[Trial]]:
-    """The best of `trials` configurations by validation AUC, and every trial for the log."""
+    """The best of `trials` configurations by validation AUC, and every trial for the log.
+
+    First the most complex shape of the search space is fitted briefly and turned into a scorer
+    that explains a few leads, so that no winner can fail after all the trials have run.
+    """
+    check_artifact(dataset, dataclasses.replace(config, **LARGEST_SHAPE))
     splits = config.splits(dataset)
     validation = splits["validation"]
     done: list[Trial] = []
@@ -38,7 +52,7 @@ def tune(
     def objective(trial: optuna.Trial) -> float:
         candidate = dataclasses.replace(
             config,
-            num_leaves=trial.suggest_int("num_leaves", 3, 31, log=True),
+            num_leaves=trial.suggest_int("num_leaves", 3, LARGEST_SHAPE["num_leaves"], log=True),
             learning_rate=trial.suggest_float("learning_rate", 0.01, 0.15, log=True),
             min_data_in_leaf=trial.suggest_int("min_data_in_leaf", 10, 200, log=True),
             feature_fraction=trial.suggest_float("feature_fraction", 0.5, 1.0),

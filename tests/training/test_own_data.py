@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -122,24 +123,54 @@ def _demo_config(tmp_path: Path, demo_dir: Path) -> Path:
 
 
 @pytest.mark.integration
-def test_audit_catches_the_planted_leaky_columns(
+def test_audit_catches_the_planted_leaks_and_no_personal_value_reaches_any_artifact(
     tmp_path: Path, demo_dir: Path, empty_store: Settings
 ) -> None:
-    config = load_config(_demo_config(tmp_path, demo_dir))
+    """The demo as a user's own export, with nothing excluded and the personal columns even
+    allowed: the audit still keeps them out, and not one of their values is stored anywhere."""
+    personal = ["email", "phone", "full_name", "sales_notes"]
+    text = _demo_config(tmp_path, demo_dir).read_text().replace('exclude = ["email"]', "")
+    config = load_config(
+        _write(tmp_path / "own.toml", f"{text}\n[audit]\nallow = {personal!r}\n".replace("'", '"'))
+    )
+    assert config.leads.exclude == [] and config.audit.allow == personal
     result = train_and_register(empty_store, config=config)
-    flagged = {f.column: f.check for f in result.audit.findings}
-    assert flagged.get("status_updated_at") == "stamped_after_outcome"
-    assert "sales_status" in flagged
+    rules = {row["column"]: row["rules"] for row in result.audit.table()}
+    assert "stamped_after_outcome" in rules["status_updated_at"]
     assert {"sales_status", "status_updated_at"} <= set(result.audit.excluded)
+    assert set(personal) <= set(result.audit.excluded)
     names = result.trainer.scorer_.feature_set.names
-    assert "sales_status" not in names and "email" not in names
+    assert not set(names) & {"sales_status", *personal}
     assert "seniority" not in names and "job_title" in names  # text column, parsed
     client = MlflowClient(empty_store.mlflow_tracking_uri)
     run = client.get_run(result.registration.run_id)
     assert "baseline_roc_auc" in run.data.metrics
-    assert {"leakage_audit.json", "drift.json"} <= {
+    assert {"leakage_audit.json", "drift.json", "data_profile.json", "report.html"} <= {
         a.path for a in client.list_artifacts(run.info.run_id)
     }
+
+    leads = pd.read_parquet(demo_dir / "leads.parquet")
+    values = {column: set(leads[column].dropna().astype(str)) for column in personal}
+    stored = [path for path in empty_store.mlflow_artifact_root.rglob("*") if path.is_file()]
+    stored.append(Path(empty_store.mlflow_tracking_uri.removeprefix("sqlite:///")))  # params
+    assert any(path.name == "input_example.json" for path in stored)
+    assert any(path.name == "holdout_predictions.csv" for path in stored)
+    sample = {column: sorted(found)[0] for column, found in values.items()}
+    assert _personal_values_in(f"x,{sample['phone']};{sample['full_name']}", values)  # it can see
+    for path in stored:
+        leaked = _personal_values_in(path.read_bytes().decode("latin-1"), values)
+        assert not leaked, f"{path.name} holds personal values such as {leaked[:2]}"
+    assert not set(run.data.params.values()) & set().union(*values.values())
+
+
+def _personal_values_in(content: str, values: dict[str, set[str]]) -> list[str]:
+    """The demo's personal values found in `content`: emails and phones by their shape, names
+    and note phrases by their text."""
+    found = set(re.findall(r"[\w.+-]+@[\w.-]+", content)) & values["email"]
+    found |= set(re.findall(r"\+1 555-\d{3}-\d{4}", content)) & values["phone"]
+    found |= {name for name in values["full_name"] if name in content}
+    found |= {note.split(";")[0] for note in values["sales_notes"] if note.split(";")[0] in content}
+    return sorted(found)
 
 
 @pytest.mark.integration

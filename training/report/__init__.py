@@ -4,6 +4,8 @@ figures as embedded PNGs and `templates/report.html.j2` lays out the page."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,11 +14,12 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from scoring import LeadScorer
+from training.audit import AuditReport
 from training.evaluate import expected_calibration_error
 from training.examples import Dataset
 from training.report import charts
 from training.report.charts import reliability_png
-from training.train import LeadScoreTrainer
+from training.train import Candidate, LeadScoreTrainer
 
 __all__ = ["reliability_png", "render_report"]
 
@@ -58,6 +61,8 @@ def render_report(
     model_name: str,
     version: str,
     baseline_roc_auc: float | None = None,
+    audit: AuditReport | None = None,
+    candidates: Sequence[Candidate] = (),
 ) -> str:
     """The whole report as one HTML string."""
     scorer = trainer.scorer_
@@ -89,7 +94,8 @@ def render_report(
         lift=_lift(labels, probabilities),
         calibration=_calibration(labels, probabilities),
         what_if=_what_if(trainer.what_if_),
-        card=_model_card(trainer, baseline_roc_auc),
+        card=_model_card(trainer, baseline_roc_auc, candidates),
+        audit=[] if audit is None else audit.table(),
     )
 
 
@@ -215,7 +221,9 @@ def _what_if(what_if: pd.DataFrame) -> list[Context]:
     ]
 
 
-def _model_card(trainer: LeadScoreTrainer, baseline: float | None) -> Context:
+def _model_card(
+    trainer: LeadScoreTrainer, baseline: float | None, candidates: Sequence[Candidate]
+) -> Context:
     metadata = trainer.scorer_.metadata
     metrics = [
         {"name": name, "value": value, "meaning": METRIC_WORDS.get(name, "")}
@@ -229,6 +237,9 @@ def _model_card(trainer: LeadScoreTrainer, baseline: float | None) -> Context:
         "split": str(metadata.get("split")),
         "mql": trainer.scorer_.policy.mql_threshold,
         "metrics": metrics,
+        "candidates": [
+            {**asdict(c), "chosen": c.name == metadata.get("model_family")} for c in candidates
+        ],
         "splits": [
             {
                 "name": name,
