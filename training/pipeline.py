@@ -170,6 +170,7 @@ def train_and_register(
             ),
         )
     if tune_trials > 0:
+        on_step("Tuning: checking that the largest shape searched can be saved and explained")
         train_config, trials = tune(
             dataset,
             train_config,

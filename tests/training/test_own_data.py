@@ -129,7 +129,7 @@ def test_audit_catches_the_planted_leaks_and_no_personal_value_reaches_any_artif
     """The demo as a user's own export, with nothing excluded and the personal columns even
     allowed: the audit still keeps them out, and not one of their values is stored anywhere."""
     personal = ["email", "phone", "full_name", "sales_notes"]
-    text = _demo_config(tmp_path, demo_dir).read_text().replace('exclude = ["email"]', "")
+    text = _demo_config(tmp_path, demo_dir).read_text()
     config = load_config(
         _write(tmp_path / "own.toml", f"{text}\n[audit]\nallow = {personal!r}\n".replace("'", '"'))
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import mlflow
@@ -21,6 +22,7 @@ from training import (
     InsufficientData,
     LeadScoreTrainer,
     build_dataset,
+    load_config,
     log_and_register,
     time_split,
     train_and_register,
@@ -190,6 +192,31 @@ def test_the_default_demo_champion_is_good_calibrated_and_near_the_oracle(
     scored = trainer.scorer_.score_frame(result.dataset.features.iloc[rows], reasons=0)
     sql_per_week = sum(s.recommendation == "SQL" for s in scored) / trainer.holdout_weeks_
     assert abs(sql_per_week - 25) / 25 <= 0.10  # the demo policy's sales capacity
+    # The planted leaks and the personal columns never reach the model, so never a reason.
+    planted = json.loads((tmp_path / "demo" / demo_data.TRUTH_COLUMNS_FILE).read_text())
+    kept_out = {*planted["leak_columns"], *planted["personal_columns"]}
+    assert not kept_out & set(trainer.scorer_.feature_set.lead_columns())
+    explained = trainer.scorer_.score_frame(result.dataset.features.iloc[rows[:2000]], reasons=5)
+    named = {reason.feature for lead in explained for reason in lead.reasons}
+    assert named and not named & kept_out
+
+
+@pytest.mark.integration
+def test_deeper_trees_train_and_explain(
+    tmp_path: Path, demo_dir: Path, empty_store: Settings
+) -> None:
+    """Trees with a dozen splits each (num_leaves 13) get exact tables, not a crash."""
+    config = (Path(__file__).parents[2] / "examples" / "demo.toml").read_text()
+    config = config.replace("../data/demo", str(demo_dir))
+    config += "\n[model]\nnum_leaves = 13\nlearning_rate = 0.1\n"
+    (tmp_path / "deep.toml").write_text(config)
+    result = train_and_register(empty_store, config=load_config(tmp_path / "deep.toml"))
+    scorer = result.trainer.scorer_
+    assert result.registration.version == "1"
+    assert scorer.attribution == "treeshap-tables"
+    assert max(t["num_leaves"] for t in scorer.booster.dump_model()["tree_info"]) > 11
+    features = result.dataset.features.iloc[result.trainer.splits_rows_["holdout"][:200]]
+    assert all(len(lead.reasons) == 3 for lead in scorer.score_frame(features, reasons=3))
 
 
 @pytest.mark.integration
