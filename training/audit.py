@@ -205,7 +205,7 @@ def audit(
                 f"missing {abs(gap):.0%} more often for {more} leads than for the others",
             )
     _check_dominance(report, dataset, splits)
-    for column in {f.column for f in report.findings}:
+    for column in dict.fromkeys(f.column for f in report.findings):
         hint = _name_hint(column)
         if hint and column not in personal:
             _add(report, column, "name_hint", "hint", f"its name contains {hint!r}")
@@ -228,8 +228,6 @@ def _decide(report: AuditReport, personal: set[str]) -> None:
                 "excluded",
                 "personal data and free text never become features, whatever the config says",
             )
-        elif strengths <= {"hint", "info"}:
-            decision = Decision(column, "kept", "no evidence beyond the name")
         elif column in report.allowed:
             decision = Decision(column, "kept", "allowed by the config or --allow-leaky")
         elif "strong" in strengths or {"weak", "hint"} <= strengths:
@@ -553,6 +551,7 @@ def _personal(column: str, what: str) -> Finding:
     return Finding(
         column,
         "personal_data",
-        f"its values look like {what} (a declared transform such as email_kind may read them)",
+        f"its values look like {what}"
+        + (" (the email_kind transform may read them)" if what == "email addresses" else ""),
         "personal",
     )
