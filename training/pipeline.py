@@ -159,9 +159,9 @@ def train_and_register(
     if policy is not None:
         policy.check_features(dataset.feature_set.names, str(settings.policy_file or "policy"))
     trials: list[Trial] = []
-    candidates: list[Candidate] = []
+    family = None
     if tune_trials == 0 and not dataset_config.model and not train_config.lightgbm_overrides:
-        train_config, candidates = choose_family(
+        family = choose_family(
             dataset,
             train_config,
             splits,
@@ -169,6 +169,8 @@ def train_and_register(
                 f"Model family: {c.name}, validation AUC {c.validation_roc_auc:.4f}"
             ),
         )
+        train_config = family.config
+    candidates = [] if family is None else family.candidates
     if tune_trials > 0:
         on_step("Tuning: checking that the largest shape searched can be saved and explained")
         train_config, trials = tune(
@@ -181,11 +183,11 @@ def train_and_register(
             ),
         )
     on_step(f"Fitting LightGBM on {len(dataset.labels):,} labelled leads")
-    trainer = LeadScoreTrainer(train_config, policy).fit(dataset)
-    if candidates:
-        trainer.scorer_.metadata["model_family"] = max(
-            candidates, key=lambda c: c.validation_roc_auc
-        ).name
+    trainer = LeadScoreTrainer(train_config, policy).fit(
+        dataset, None if family is None else family.fitted
+    )
+    if family is not None:
+        trainer.scorer_.metadata["model_family"] = family.chosen
     segments = None
     segment_by = dataset_config.training.segment_by
     if segment_by:

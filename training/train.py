@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import lightgbm as lgb
 import numpy as np
@@ -136,9 +136,15 @@ def check_minimum(labels: np.ndarray, minimum: int) -> None:
         )
 
 
+class FittedBooster(NamedTuple):
+    booster: lgb.Booster
+    encoder: FeatureEncoder
+    matrix: np.ndarray  # every row, encoded
+
+
 def fit_booster(
     config: TrainConfig, dataset: Dataset, splits: dict[str, np.ndarray]
-) -> tuple[lgb.Booster, FeatureEncoder, np.ndarray]:
+) -> FittedBooster:
     """LightGBM on the train rows, stopped early on the validation rows; the holdout is untouched.
 
     Returns the booster, the category encoder learnt on the train rows, and every row encoded.
@@ -162,7 +168,7 @@ def fit_booster(
         valid_sets=[valid_set],
         callbacks=[lgb.early_stopping(config.early_stopping_rounds, verbose=False)],
     )
-    return booster, encoder, matrix
+    return FittedBooster(booster, encoder, matrix)
 
 
 # The shapes compared when the config has no [model] section: plain trees, shallow ones that
@@ -187,28 +193,44 @@ class Candidate:
     best_iteration: int
 
 
+@dataclass(frozen=True)
+class FamilyChoice:
+    """The chosen shape's config and booster (fitted once, reused), and every candidate."""
+
+    config: TrainConfig
+    fitted: FittedBooster
+    candidates: list[Candidate]
+
+    @property
+    def chosen(self) -> str:
+        return max(self.candidates, key=lambda c: c.validation_roc_auc).name
+
+
 def choose_family(
     dataset: Dataset,
     config: TrainConfig,
     splits: dict[str, np.ndarray],
     on_candidate: Callable[[Candidate], None] = lambda _candidate: None,
-) -> tuple[TrainConfig, list[Candidate]]:
+) -> FamilyChoice:
     """The shape of `MODEL_FAMILY` with the best validation AUC (the first on a tie); the
     holdout is not read."""
     validation = splits["validation"]
-    candidates = []
+    candidates: list[Candidate] = []
+    best: tuple[TrainConfig, FittedBooster] | None = None
     for name, params in MODEL_FAMILY.items():
         candidate_config = replace(
             config, lightgbm_overrides={**config.lightgbm_overrides, **params}
         )
-        booster, _, matrix = fit_booster(candidate_config, dataset, splits)
-        auc = float(roc_auc_score(dataset.labels[validation], booster.predict(matrix[validation])))
-        candidate = Candidate(name, params, auc, int(booster.best_iteration or 0))
+        fitted = fit_booster(candidate_config, dataset, splits)
+        scores = fitted.booster.predict(fitted.matrix[validation])
+        auc = float(roc_auc_score(dataset.labels[validation], scores))
+        if best is None or auc > max(c.validation_roc_auc for c in candidates):
+            best = (candidate_config, fitted)  # only the best so far stays in memory
+        candidate = Candidate(name, params, auc, int(fitted.booster.best_iteration or 0))
         candidates.append(candidate)
         on_candidate(candidate)
-    best = max(candidates, key=lambda c: c.validation_roc_auc)
-    chosen = replace(config, lightgbm_overrides={**config.lightgbm_overrides, **best.params})
-    return chosen, candidates
+    chosen_config, chosen = best
+    return FamilyChoice(chosen_config, chosen, candidates)
 
 
 class LeadScoreTrainer:
@@ -218,7 +240,9 @@ class LeadScoreTrainer:
         self.config = config or TrainConfig()
         self.policy = policy
 
-    def fit(self, dataset: Dataset) -> LeadScoreTrainer:
+    def fit(self, dataset: Dataset, fitted: FittedBooster | None = None) -> LeadScoreTrainer:
+        """`fitted`: the booster `fit_booster` already made with this config on this dataset
+        (the model family's choice), so it is not fitted twice."""
         config = self.config
         check_minimum(dataset.labels, config.min_per_class)
         splits = config.splits(dataset)
@@ -229,7 +253,7 @@ class LeadScoreTrainer:
                     f"expected won and lost leads in the {name} split, got {len(labels)} rows "
                     f"with {int(labels.sum())} won; supply more history"
                 )
-        booster, encoder, matrix = fit_booster(config, dataset, splits)
+        booster, encoder, matrix = fitted or fit_booster(config, dataset, splits)
         booster.free_dataset()
         # The calibrator learns on rows the booster never trained on.
         validation_margin = booster.predict(matrix[splits["validation"]], raw_score=True)
