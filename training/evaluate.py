@@ -124,6 +124,24 @@ def auc_difference_interval(
     return float(low), float(high)
 
 
+def worse_than_baseline(interval: tuple[float, float], drift: DriftReport) -> str | None:
+    """Why LightGBM lost to the logistic baseline when the whole interval of the difference
+    (LightGBM minus baseline) is below 0; None when the difference may be chance."""
+    if interval[1] >= 0:
+        return None
+    drifting = drift.drifting_numeric()
+    if drifting:
+        return (
+            f"Trees cannot extrapolate numeric columns that drift between training and holdout "
+            f"({', '.join(drifting)}); try [model] linear_tree = true"
+        )
+    return (
+        "No numeric column drifts out of its training range, so this is not extrapolation: the "
+        "signal may be close to additive, or the data too small for trees; compare the model "
+        "family's candidates, or set [model] yourself"
+    )
+
+
 def _baseline_frame(dataset: Dataset) -> pd.DataFrame:
     frame = dataset.features.reset_index(drop=True).copy()
     for feature in dataset.feature_set:

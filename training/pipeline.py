@@ -37,6 +37,7 @@ from training.evaluate import (
     auc_difference_interval,
     baseline_probabilities,
     drift_report,
+    worse_than_baseline,
 )
 from training.examples import Dataset, build_dataset
 from training.gate import GateRules, HoldoutWindow
@@ -76,19 +77,7 @@ class TrainingResult:
 
     def worse_than_baseline(self) -> str | None:
         """Why LightGBM lost to the logistic baseline, when the whole interval says it did."""
-        if self.versus_baseline[1] >= 0:
-            return None
-        drifting = self.drift.drifting_numeric()
-        if drifting:
-            return (
-                f"Trees cannot extrapolate the numeric columns that drift out of their training "
-                f"range ({', '.join(drifting)}); try [model] linear_tree = true"
-            )
-        return (
-            "No numeric column drifts out of its training range, so this is not extrapolation: "
-            "the signal may be close to additive, or the data too small for trees; compare the "
-            "model family's candidates, or set [model] yourself"
-        )
+        return worse_than_baseline(self.versus_baseline, self.drift)
 
 
 def train_config_from(config: DatasetConfig) -> TrainConfig:

@@ -220,6 +220,22 @@ def test_deeper_trees_train_and_explain(
 
 
 @pytest.mark.integration
+def test_tuning_away_from_a_terminal_prints_every_trial(
+    demo_dir: Path, empty_store: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LEADSCORE_MLFLOW_TRACKING_URI", empty_store.mlflow_tracking_uri)
+    monkeypatch.setenv("LEADSCORE_MLFLOW_ARTIFACT_ROOT", str(empty_store.mlflow_artifact_root))
+    result = CliRunner().invoke(app, ["train", "--data", str(demo_dir), "--tune", "2"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    checked = next(i for i, line in enumerate(lines) if "largest shape searched" in line)
+    trials = [i for i, line in enumerate(lines) if "Tuning: trial" in line]
+    assert len(trials) == 2 and checked < trials[0]
+    assert "Tuning: trial 2/2, validation AUC 0." in lines[trials[1]]
+    assert "Registered lead-scoring version 1" in " ".join(result.output.split())
+
+
+@pytest.mark.integration
 def test_tuning_logs_each_trial_as_a_nested_run(demo_dir: Path, empty_store: Settings) -> None:
     settings = empty_store.model_copy(update={"data_dir": demo_dir})
     result = train_and_register(settings, tune_trials=3)
