@@ -40,7 +40,12 @@ from training.examples import Dataset
 
 AFTER_SNAPSHOT_SHARE = 0.01
 DOMINANCE_FLOOR = 0.7
-PURE_P_VALUE = 1e-9  # the chance of a class-pure column or value under no association
+# The chance of a class-pure column or value with no association to the outcome. Columns are
+# few, so 1e-6 is strict for them; values are many, so they need 1e-9. Between 1e-6 and 1e-4 a
+# pure column is listed for review.
+PURE_COLUMN_P_VALUE = 1e-6
+PURE_COLUMN_REVIEW_P_VALUE = 1e-4
+PURE_P_VALUE = 1e-9
 PURE_MIN_ROWS = 10
 AVAILABILITY_GAP = 0.3  # fill rate of open leads below decided ones by at least this much
 TREND_GAP = 0.25  # fill rate of the newest third of decided leads vs the oldest third
@@ -332,12 +337,12 @@ def _check_purity(
     ):
         if 0 < filled < total and count == filled and filled >= PURE_MIN_ROWS:
             p = float(_pure_p_value(np.array([filled]), total, size)[0])
-            if p < PURE_P_VALUE:
+            if p < PURE_COLUMN_REVIEW_P_VALUE:
                 _add(
                     report,
                     column,
                     "class_pure_presence",
-                    "strong",
+                    "strong" if p < PURE_COLUMN_P_VALUE else "weak",
                     f"filled for {filled:,} leads ({filled / total:.1%}), every one {outcome}; "
                     f"by chance p = {p:.1e}",
                 )
