@@ -124,12 +124,20 @@ def auc_difference_interval(
     return float(low), float(high)
 
 
-def worse_than_baseline(interval: tuple[float, float], drift: DriftReport) -> str | None:
+def worse_than_baseline(
+    interval: tuple[float, float], drift: DriftReport, *, linear_leaves: bool = False
+) -> str | None:
     """Why LightGBM lost to the logistic baseline when the whole interval of the difference
     (LightGBM minus baseline) is below 0; None when the difference may be chance."""
     if interval[1] >= 0:
         return None
     drifting = drift.drifting_numeric()
+    if drifting and linear_leaves:
+        return (
+            f"Numeric columns drift between training and holdout ({', '.join(drifting)}), and "
+            "even linear leaves extrapolate them less well than one straight line does; the "
+            "baseline's features and this model's are the same, so the gap is the model's shape"
+        )
     if drifting:
         return (
             f"Trees cannot extrapolate numeric columns that drift between training and holdout "

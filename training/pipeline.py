@@ -77,7 +77,8 @@ class TrainingResult:
 
     def worse_than_baseline(self) -> str | None:
         """Why LightGBM lost to the logistic baseline, when the whole interval says it did."""
-        return worse_than_baseline(self.versus_baseline, self.drift)
+        linear = bool(self.trainer.config.lightgbm_params().get("linear_tree"))
+        return worse_than_baseline(self.versus_baseline, self.drift, linear_leaves=linear)
 
 
 def train_config_from(config: DatasetConfig) -> TrainConfig:

@@ -32,6 +32,8 @@ def test_worse_than_baseline_fires_on_the_interval_and_names_the_case() -> None:
     message = worse_than_baseline((-0.3, -0.2), drifting)
     assert message is not None and "euribor3m" in message and "age" not in message
     assert "linear_tree" in message
+    already = worse_than_baseline((-0.3, -0.2), drifting, linear_leaves=True)
+    assert already is not None and "even linear leaves" in already and "try" not in already
     steady = worse_than_baseline((-0.3, -0.2), _drift({"age": 0.0}, {"age": 0.01}))
     assert steady is not None and "not extrapolation" in steady
     shifted = worse_than_baseline((-0.3, -0.2), _drift({"visits": 0.0}, {"visits": 0.6}))
