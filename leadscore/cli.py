@@ -258,7 +258,8 @@ def validate(
     labelled = "" if export.labels is None else f", {int(export.labels.sum()):,} won"
     console.print(
         f"[green]Valid:[/] {len(export.leads):,} leads{labelled}; "
-        f"{len(checked.feature_set)} features: {', '.join(checked.feature_set.names)}.",
+        f"{len(checked.feature_set)} candidate features (training's leakage audit decides "
+        f"which reach the model): {', '.join(checked.feature_set.names)}.",
         highlight=False,
         soft_wrap=True,
     )
