@@ -344,7 +344,7 @@ def _check_purity(
                     "class_pure_presence",
                     "strong" if p < PURE_COLUMN_P_VALUE else "weak",
                     f"filled for {filled:,} leads ({filled / total:.1%}), every one {outcome}; "
-                    f"by chance p = {p:.1e}",
+                    f"by chance {_p(p)}",
                 )
                 return
     if kind != "categorical" or filled == 0:
@@ -371,9 +371,14 @@ def _check_purity(
                 "class_pure_value",
                 "strong",
                 f"values seen only in {outcome} leads: {n_values} ({rows:,} leads); by chance "
-                f"p = {float(p.min()):.1e}",
+                f"{_p(float(p.min()))}",
             )
             return
+
+
+def _p(p_value: float) -> str:
+    """A p-value as evidence: those below a float's range read as such, not as 0."""
+    return "p < 1e-300" if p_value < 1e-300 else f"p = {p_value:.1e}"
 
 
 def _fill_test(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
@@ -402,7 +407,7 @@ def _check_availability(
                 "not_available_when_new",
                 "strong",
                 f"filled for {open_rate:.0%} of the {len(still_open):,} still-open leads but "
-                f"{decided_rate:.0%} of decided ones (p = {p:.1e}): it is written once a lead is "
+                f"{decided_rate:.0%} of decided ones ({_p(p)}): it is written once a lead is "
                 "worked, so a new lead will not have it",
             )
             return
