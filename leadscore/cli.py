@@ -283,6 +283,18 @@ def _print_audit(report: AuditReport) -> None:
 
 def _print_training(result: TrainingResult) -> None:
     trainer, registration = result.trainer, result.registration
+    if result.policy.spec is None:
+        console.print(
+            "[bold yellow]NO POLICY[/]", escape(result.policy.origin) + ";",
+            "pass --policy FILE, set LEADSCORE_POLICY_FILE or add [policy] path to the config.",
+            highlight=False, soft_wrap=True,
+        )  # fmt: skip
+    else:
+        console.print(
+            f"Policy {result.policy.spec.digest()}: {escape(result.policy.origin)}.",
+            highlight=False,
+            soft_wrap=True,
+        )
     for line in result.profile.lines():
         console.print("[yellow]PLACEHOLDERS[/]", escape(line), highlight=False, soft_wrap=True)
     _print_audit(result.audit)

@@ -124,6 +124,10 @@ class ModelInfo(BaseModel):
     thresholds: dict[str, int]
     icp_rules: list[str]
     exclusions: list[str]
+    policy_hash: str | None = Field(
+        None, description="Hash of the policy file the model was trained with; None: no policy."
+    )
+    policy_origin: str | None = Field(None, description="Where that policy came from.")
     state: Literal["scored", "insufficient_data"] = "scored"
     attribution: Literal["treeshap-tables", "pred_contrib", "path", "none"] = Field(
         "treeshap-tables", description="How reasons are computed; the README explains each."

@@ -9,6 +9,7 @@
                          min_per_class, seed, segment_by
     [model]              LightGBM parameters that override the defaults
     [audit]              auc_threshold, missingness_gap, allow
+    [policy]             path (the policy file, unless --policy or LEADSCORE_POLICY_FILE)
 
 Every section is a pydantic model, so a mistake is found when the file is read and reported as
 "file: [section] key: expected X, got Y". Paths are relative to the config file.
@@ -176,6 +177,19 @@ class TrainingSection(_Section):
         return self
 
 
+class PolicySection(_Section):
+    """The policy file this dataset trains with, unless --policy or LEADSCORE_POLICY_FILE
+    names another."""
+
+    path: Path
+
+    @field_validator("path")
+    @classmethod
+    def _relative_to_the_config(cls, value: Path, info: ValidationInfo) -> Path:
+        base = (info.context or {}).get("base")
+        return value if base is None else (Path(base) / value).resolve()
+
+
 class AuditSection(_Section):
     auc_threshold: float = Field(0.9, gt=0.5, le=1)
     missingness_gap: float = Field(0.3, gt=0, le=1)
@@ -192,6 +206,7 @@ class DatasetConfig(_Section):
     training: TrainingSection = Field(default_factory=TrainingSection)
     model: dict[str, Any] = Field(default_factory=dict)
     audit: AuditSection = Field(default_factory=AuditSection)
+    policy: PolicySection | None = None
     location: str = ""
 
     @model_validator(mode="after")
@@ -241,7 +256,9 @@ def read_toml(file: Path, what: str) -> dict[str, Any]:
         raise ConfigError(f"expected valid TOML, got {error}", source=str(file)) from None
 
 
-_SECTIONS = ("dataset", "leads", "outcome", "activities", "training", "model", "audit")
+_SECTIONS = (
+    "dataset", "leads", "outcome", "activities", "training", "model", "audit", "policy",
+)  # fmt: skip
 _EXPECTED = {
     "list_type": "expected a list",
     "dict_type": "expected a table of keys",

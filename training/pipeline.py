@@ -41,7 +41,7 @@ from training.evaluate import (
 )
 from training.examples import Dataset, build_dataset
 from training.gate import GateRules, HoldoutWindow
-from training.policy import PolicySpec, load_policy
+from training.policy import PolicyChoice, PolicySpec, load_policy
 from training.profile import DataProfile, profile
 from training.registry import Registration, RunRecord
 from training.report import reliability_png, render_report
@@ -74,6 +74,7 @@ class TrainingResult:
     ]  # 95% interval of LightGBM's holdout AUC minus the baseline's
     candidates: list[Candidate]
     profile: DataProfile
+    policy: PolicyChoice
 
     def worse_than_baseline(self) -> str | None:
         """Why LightGBM lost to the logistic baseline, when the whole interval says it did."""
@@ -107,6 +108,7 @@ def train_and_register(
     export: CrmExport | None = None,
     tune_trials: int = 0,
     on_step: Say = lambda _message: None,
+    policy_choice: PolicyChoice | None = None,
 ) -> TrainingResult:
     """Train on a dataset config (default: the demo layout in `data_dir`) and register the model.
 
@@ -114,7 +116,10 @@ def train_and_register(
     and compares the booster with a logistic-regression baseline on the same split.
     """
     dataset_config = config or demo_config(data_dir or settings.data_dir)
-    policy = policy or _policy_of(settings)
+    model_name = dataset_config.model_name or settings.model_name
+    choice = policy_choice or resolve_policy(settings, dataset_config, model_name, policy)
+    policy = choice.spec
+    on_step(f"Policy: {choice.origin}")
     train_config = train_config or train_config_from(dataset_config)
     check_lightgbm_params(train_config.lightgbm_overrides, dataset_config.location)
     if export is None:
@@ -147,7 +152,7 @@ def train_and_register(
     dataset = dataset.with_features(_without(dataset.feature_set, findings.excluded))
     check_segment_by(dataset_config, dataset.feature_set)  # the audit may have excluded it
     if policy is not None:
-        policy.check_features(dataset.feature_set.names, str(settings.policy_file or "policy"))
+        _check_policy_features(choice, dataset.feature_set)
     trials: list[Trial] = []
     family = None
     if tune_trials == 0 and not dataset_config.model and not train_config.lightgbm_overrides:
@@ -176,6 +181,7 @@ def train_and_register(
     trainer = LeadScoreTrainer(train_config, policy).fit(
         dataset, None if family is None else family.fitted
     )
+    trainer.scorer_.metadata["policy"] = choice.metadata()
     if family is not None:
         trainer.scorer_.metadata["model_family"] = family.chosen
     segments = None
@@ -202,7 +208,7 @@ def train_and_register(
         dataset,
         settings,
         example_lead=example_lead(export, dataset, int(splits["holdout"][-1])),
-        model_name=dataset_config.model_name or settings.model_name,
+        model_name=model_name,
         record=RunRecord(
             data_location=dataset_config.location,
             audit=findings,
@@ -212,9 +218,10 @@ def train_and_register(
             candidates=tuple(candidates),
             segments=segments,
             profile=data_profile,
+            policy=choice,
         ),
         window=_holdout_window(export, dataset, splits["holdout"]),
-        fingerprint=fingerprint(export, dataset_config, policy),
+        fingerprint=fingerprint(export, dataset_config, policy, allow_leaky),
     )
     return TrainingResult(
         trainer,
@@ -226,6 +233,7 @@ def train_and_register(
         versus_baseline,
         candidates,
         data_profile,
+        choice,
     )
 
 
@@ -285,17 +293,19 @@ def train_rules_only(
     on_step: Say = lambda _message: None,
 ) -> Registration:
     """The cold start: register a model that recommends from the policy's rules alone."""
-    policy = policy or _policy_of(settings)
+    dataset_config = config or demo_config(data_dir or settings.data_dir)
+    model_name = dataset_config.model_name or settings.model_name
+    choice = resolve_policy(settings, dataset_config, model_name, policy)
+    policy = choice.spec
     if policy is None or not (policy.icp or policy.exclusions):
         raise ConfigError(
             "expected a policy file with ICP rules or exclusions for a rules-only model, got "
             "none; pass --policy FILE"
         )
-    dataset_config = config or demo_config(data_dir or settings.data_dir)
     on_step(f"Reading and checking {dataset_config.location}")
     export = load_dataset(dataset_config)
     feature_set = DEFAULT_FEATURES if config is None else feature_set_for(config, export)
-    policy.check_features(feature_set.names, str(settings.policy_file or "policy"))
+    policy.check_features(feature_set.names, choice.origin)
     labels = export.labels
     if labels is None and export.outcomes is not None:
         labels = (export.outcomes["status"] == "won").to_numpy()
@@ -311,7 +321,6 @@ def train_rules_only(
         {"trained_at": datetime.now(UTC).isoformat(), "won": won, "lost": lost, "metrics": {}},
     )
     on_step("Registering the rules-only model in MLflow")
-    model_name = dataset_config.model_name or settings.model_name
     with registry.training_run(settings) as run:
         registry.log_rules_only(scorer, dataset_config.location)
         version = registry.register_model(
@@ -358,11 +367,11 @@ def retrain(
 ) -> RetrainOutcome:
     """Build, train, gate and promote or not; a second run on the same data changes nothing."""
     dataset_config = config or demo_config(data_dir or settings.data_dir)
-    policy = policy or _policy_of(settings)
+    name = dataset_config.model_name or settings.model_name
+    choice = resolve_policy(settings, dataset_config, name, policy)
     on_step(f"Reading and checking {dataset_config.location}")
     export = load_dataset(dataset_config)
-    print_ = fingerprint(export, dataset_config, policy)
-    name = dataset_config.model_name or settings.model_name
+    print_ = fingerprint(export, dataset_config, choice.spec)
     existing = registry.find_version_by_fingerprint(settings, name, print_)
     if existing is not None:
         champion = gate.current_champion(MlflowClient(settings.mlflow_tracking_uri), name)
@@ -374,7 +383,12 @@ def retrain(
             existing,
         )
     result = train_and_register(
-        settings, config=config, data_dir=data_dir, policy=policy, export=export, on_step=on_step
+        settings,
+        config=config,
+        data_dir=data_dir,
+        export=export,
+        on_step=on_step,
+        policy_choice=choice,
     )
     registration = result.registration
     code = PROMOTED if registration.promoted else KEPT
@@ -429,8 +443,52 @@ def open_leads(export: CrmExport, dataset: Dataset) -> pd.DataFrame | None:
     return export.leads.loc[~decided.to_numpy()]
 
 
-def _policy_of(settings: Settings) -> PolicySpec | None:
-    return None if settings.policy_file is None else load_policy(settings.policy_file)
+def _check_policy_features(choice: PolicyChoice, feature_set: FeatureSet) -> None:
+    """Rules about features this model lacks would never hold; say how to fix it."""
+    if choice.spec is None:
+        return
+    try:
+        choice.spec.check_features(feature_set.names, choice.origin)
+    except ConfigError as error:
+        if not choice.inherited:
+            raise
+        raise ConfigError(
+            f"{error}; this model cannot keep the champion's policy: pass --policy FILE with "
+            "rules about its own features (or an empty policy file, knowingly)"
+        ) from None
+
+
+def resolve_policy(
+    settings: Settings,
+    config: DatasetConfig,
+    model_name: str,
+    given: PolicySpec | None = None,
+) -> PolicyChoice:
+    """The agreement a version trains with: the one given (--policy), LEADSCORE_POLICY_FILE, the
+    dataset config's [policy], then the serving champion's, so a retrain that names none keeps
+    what marketing and sales agreed on rather than dropping it."""
+    if given is not None:
+        return PolicyChoice(given, "the policy given (--policy)")
+    if settings.policy_file is not None:
+        file = settings.policy_file
+        return PolicyChoice(load_policy(file), f"LEADSCORE_POLICY_FILE ({file})")
+    if config.policy is not None:
+        file = config.policy.path
+        return PolicyChoice(load_policy(file), f"the dataset config's [policy] ({file})")
+    client = MlflowClient(settings.mlflow_tracking_uri)
+    champion = gate.current_champion(client, model_name)
+    if champion is not None:
+        run_id = client.get_model_version(model_name, champion).run_id
+        inherited = None if run_id is None else registry.logged_policy(settings, run_id)
+        if inherited is not None:
+            return PolicyChoice(
+                inherited, f"champion version {champion}'s policy, kept", inherited=True
+            )
+    return PolicyChoice(
+        None,
+        "NONE: no --policy, LEADSCORE_POLICY_FILE, [policy] in the config or champion policy; "
+        "SQL and MQL fall back to the top 10% and 30% of scores, with no ICP rules or exclusions",
+    )
 
 
 def _without(feature_set: FeatureSet, columns: Sequence[str]) -> FeatureSet:
@@ -445,16 +503,23 @@ def _without(feature_set: FeatureSet, columns: Sequence[str]) -> FeatureSet:
     )
 
 
-def fingerprint(export: CrmExport, config: DatasetConfig, policy: PolicySpec | None) -> str:
-    """A digest of the data, the dataset config and the policy: same digest, same model."""
+def fingerprint(
+    export: CrmExport,
+    config: DatasetConfig,
+    policy: PolicySpec | None,
+    allow_leaky: Sequence[str] = (),
+) -> str:
+    """A digest of the data, the dataset config, the policy and the columns kept against the
+    audit: same digest, same model."""
     digest = hashlib.sha256()
     for frame in (export.leads, export.activities, export.outcomes):
         if frame is not None:
             digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
     if export.labels is not None:
         digest.update(export.labels.tobytes())
-    digest.update(repr((config.leads, config.outcome, config.activities, config.training,
-                        config.model, config.audit, policy)).encode())  # fmt: skip
+    settings_read = (config.leads, config.outcome, config.activities, config.training,
+                     config.model, config.audit, policy, sorted(allow_leaky))  # fmt: skip
+    digest.update(repr(settings_read).encode())
     return digest.hexdigest()[:32]
 
 

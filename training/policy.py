@@ -7,6 +7,9 @@ their score. Applying the fitted `scoring.Policy` to a lead is the runtime's job
 
 from __future__ import annotations
 
+import hashlib
+import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -84,12 +87,51 @@ class PolicySpec(_Section):
                 source=source,
             )
 
+    def to_dict(self) -> dict[str, Any]:
+        """The policy as its file says it: what each version logs and a retrain reads back."""
+        data: dict[str, Any] = {
+            name: spec.model_dump(exclude_none=True)
+            for name, spec in (("sql", self.sql), ("mql", self.mql))
+            if spec is not None
+        }
+        data["icp"] = {"rules": [str(rule) for rule in self.icp]}
+        data["exclusions"] = {"rules": [str(rule) for rule in self.exclusions]}
+        return data
+
+    def digest(self) -> str:
+        """A short hash of the agreement: equal hashes, equal policies."""
+        text = json.dumps(self.to_dict(), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    @classmethod
+    def from_rules(cls, icp: tuple[Rule, ...], exclusions: tuple[Rule, ...]) -> PolicySpec:
+        """The rules of a fitted policy, without its threshold requests (models saved before
+        versions logged their policy file)."""
+        return cls(icp=RuleSection(rules=icp), exclusions=RuleSection(rules=exclusions))
+
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str | None = None) -> PolicySpec:
         try:
             return cls.model_validate(data)
         except ValidationError as error:
             raise config_error(error, source or "the policy", _SECTIONS) from None
+
+
+@dataclass(frozen=True)
+class PolicyChoice:
+    """The policy a version trains with, and where it came from, in words."""
+
+    spec: PolicySpec | None
+    origin: str
+    inherited: bool = False  # kept from the serving champion, not named for this run
+
+    def metadata(self) -> dict[str, Any]:
+        """What the model carries about its policy, for /v1/model and the next retrain."""
+        return {
+            "origin": self.origin,
+            "hash": None if self.spec is None else self.spec.digest(),
+            "spec": None if self.spec is None else self.spec.to_dict(),
+        }
 
 
 WHAT_IF_COLUMNS = ["threshold", "leads_per_week", "expected_win_rate", "share_of_wins_captured"]

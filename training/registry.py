@@ -6,6 +6,7 @@ together in one run.
 
 from __future__ import annotations
 
+import json
 import re
 import tempfile
 from collections.abc import Iterator
@@ -21,10 +22,19 @@ from mlflow import MlflowClient
 from mlflow.entities import Run
 from mlflow.exceptions import MlflowException
 
-from scoring import SCORER_ARTIFACT, LeadScorer, Settings, input_example, model_code, signature
+from scoring import (
+    SCORER_ARTIFACT,
+    LeadScorer,
+    Rule,
+    Settings,
+    input_example,
+    model_code,
+    signature,
+)
 from training.audit import AuditReport
 from training.evaluate import DriftReport, expected_calibration_error
 from training.examples import Dataset
+from training.policy import PolicyChoice, PolicySpec
 from training.profile import DataProfile
 from training.train import Candidate, LeadScoreTrainer, SegmentModels
 from training.tune import Trial
@@ -33,6 +43,7 @@ HOLDOUT_ARTIFACT = "holdout_predictions.csv"
 REPORT_ARTIFACT = "report.html"
 WHAT_IF_ARTIFACT = "what_if.csv"
 RELIABILITY_ARTIFACT = "reliability.png"
+POLICY_SPEC_ARTIFACT = "policy_file.json"  # the policy as its file says it, read back by retrains
 FINGERPRINT_TAG = "data_fingerprint"
 RULES_ONLY_TAG = "rules_only"
 CHALLENGER = "challenger"
@@ -61,6 +72,30 @@ class RunRecord:
     candidates: tuple[Candidate, ...] = ()
     segments: SegmentModels | None = None
     profile: DataProfile | None = None
+    policy: PolicyChoice | None = None
+
+
+def logged_policy(settings: Settings, run_id: str) -> PolicySpec | None:
+    """The policy a run trained with: its logged policy file, else the rules of its fitted
+    policy (runs logged before policy files were); None when it had neither."""
+    with tempfile.TemporaryDirectory() as scratch:
+        for artifact in (POLICY_SPEC_ARTIFACT, "policy.json"):
+            try:
+                path = mlflow.artifacts.download_artifacts(
+                    run_id=run_id,
+                    artifact_path=artifact,
+                    dst_path=scratch,
+                    tracking_uri=settings.mlflow_tracking_uri,
+                )
+            except (MlflowException, OSError):
+                continue
+            data = json.loads(Path(path).read_text())
+            if artifact == POLICY_SPEC_ARTIFACT:
+                return PolicySpec.from_dict(data, f"run {run_id} {artifact}")
+            rules = [tuple(Rule.parse(text) for text in data.get(key, ()))
+                     for key in ("icp", "exclusions")]  # fmt: skip
+            return PolicySpec.from_rules(*rules) if any(rules) else None
+    return None
 
 
 @contextmanager
@@ -140,6 +175,12 @@ def _log_findings(record: RunRecord) -> None:
             {"metrics": record.segments.metrics, "fallback": record.segments.fallback},
             "segments.json",
         )
+    if record.policy is not None:
+        recorded = record.policy.metadata()
+        mlflow.log_params({"policy_origin": recorded["origin"][:500],
+                           "policy_hash": recorded["hash"] or "none"})  # fmt: skip
+        if recorded["spec"] is not None:
+            mlflow.log_dict(recorded["spec"], POLICY_SPEC_ARTIFACT)
     if record.profile is not None:
         mlflow.log_dict(record.profile.to_dict(), "data_profile.json")
     if record.baseline_roc_auc is not None:

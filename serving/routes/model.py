@@ -29,6 +29,8 @@ def model_info(model: ModelDep) -> ModelInfo:
         },
         icp_rules=[str(rule) for rule in scorer.policy.icp],
         exclusions=[str(rule) for rule in scorer.policy.exclusions],
+        policy_hash=metadata.get("policy", {}).get("hash"),
+        policy_origin=metadata.get("policy", {}).get("origin"),
         state=scorer.state,
         attribution=scorer.attribution,
         segment_by=scorer.segment_by,

@@ -27,6 +27,8 @@ def test_notebooks_retrain_then_explore(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setenv("LEADSCORE_MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     monkeypatch.setenv("LEADSCORE_MLFLOW_ARTIFACT_ROOT", str(tmp_path / "artifacts"))
     monkeypatch.setenv("MPLBACKEND", "Agg")
+    # 01 registers under its own name; 02 then explores the champion 01 made.
+    monkeypatch.setenv("LEADSCORE_MODEL_URI", "models:/lead-scoring-notebook@champion")
     for path in NOTEBOOKS:
         notebook = nbformat.read(path, as_version=4)
         NotebookClient(

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from training import ConfigError
-from training.policy import PolicySpec, fit_policy
+from leadscore.cli import DEMO_POLICY
+from scoring import Settings
+from training import ConfigError, load_config
+from training.pipeline import resolve_policy
+from training.policy import PolicySpec, fit_policy, load_policy
 
 
 def test_capacity_places_the_sql_threshold_at_the_top_n_a_week() -> None:
@@ -47,3 +53,33 @@ def test_policy_file_mistakes_name_the_section_and_key() -> None:
     spec = PolicySpec.from_dict({"icp": {"rules": ["seniority == 'vp'"]}}, "p.toml")
     with pytest.raises(ConfigError, match=r"rules to name features of the model.*\['seniority'\]"):
         spec.check_features(["industry"], "p.toml")
+
+
+def test_a_policy_reads_back_from_what_a_version_logs() -> None:
+    spec = load_policy(DEMO_POLICY)
+    again = PolicySpec.from_dict(json.loads(json.dumps(spec.to_dict())))
+    assert again == spec and again.digest() == spec.digest()
+    rules_only = PolicySpec.from_rules(spec.icp, spec.exclusions)
+    assert rules_only.icp == spec.icp and rules_only.sql is None
+    assert rules_only.digest() != spec.digest()
+
+
+def test_the_policy_comes_from_the_flag_then_the_environment_then_the_config(
+    tmp_path: Path,
+) -> None:
+    other = tmp_path / "other.toml"
+    other.write_text('[exclusions]\nrules = ["company_size < 5"]\n')
+    (tmp_path / "data.toml").write_text(
+        '[leads]\npath = "leads.csv"\n[outcome]\nlabel = "won"\n[policy]\npath = "other.toml"\n'
+    )
+    config = load_config(tmp_path / "data.toml")
+    assert config.policy is not None and config.policy.path == other.resolve()
+    given = load_policy(DEMO_POLICY)
+    from_env = Settings(policy_file=DEMO_POLICY)
+    assert resolve_policy(from_env, config, "m", given).origin == "the policy given (--policy)"
+    chosen = resolve_policy(from_env, config, "m")
+    assert chosen.spec == given and chosen.origin.startswith("LEADSCORE_POLICY_FILE")
+    chosen = resolve_policy(Settings(policy_file=None), config, "m")
+    assert chosen.origin.startswith("the dataset config's [policy]")
+    assert [str(rule) for rule in chosen.spec.exclusions] == ["company_size < 5"]
+    assert chosen.metadata()["hash"] == chosen.spec.digest()

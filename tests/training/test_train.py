@@ -21,6 +21,7 @@ from training import (
     CrmExport,
     InsufficientData,
     LeadScoreTrainer,
+    PolicySpec,
     build_dataset,
     load_config,
     log_and_register,
@@ -76,7 +77,9 @@ def test_first_model_is_champion_and_a_worse_one_does_not_take_over(
     source_only = FeatureSet(
         tuple(f for f in trained.result.dataset.feature_set if f.group == "source")
     )
-    weaker = train_and_register(trained.settings, feature_set=source_only)
+    # Source features only: the champion's rules (company size, seniority) cannot apply, so it
+    # is trained with an empty policy rather than inheriting the champion's.
+    weaker = train_and_register(trained.settings, feature_set=source_only, policy=PolicySpec())
     registration = weaker.registration
     assert not registration.promoted and not registration.no_signal
     assert "stays" in registration.decision and "same recent leads" in registration.decision
