@@ -231,7 +231,10 @@ def retrain(
         )
     if outcome.result is not None:
         _print_training(outcome.result)
-    verdict = "PROMOTED" if outcome.exit_code == 0 else "CHAMPION KEPT"
+    serving = outcome.result is None or outcome.result.registration.champion_version is not None
+    verdict = (
+        "PROMOTED" if outcome.exit_code == 0 else "CHAMPION KEPT" if serving else "NOT PROMOTED"
+    )
     console.print(f"{verdict}: {outcome.message}", highlight=False, soft_wrap=True)
     raise typer.Exit(outcome.exit_code)
 
@@ -440,16 +443,34 @@ ModelNameOption = Annotated[
 def promote(
     version: Annotated[str, typer.Argument(help="The registered version to serve.")],
     model_name: ModelNameOption = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Serve it although its gate found no signal or a leak, or its audit "
+            "was overridden.",
+        ),
+    ] = False,
 ) -> None:
     """Make VERSION the champion by hand; the one it replaces can come back with `rollback`."""
     _quiet_libraries()
     from mlflow import MlflowClient
 
+    from training import RegistryError, refusals
     from training import promote as promote_version
 
     settings = _settings(model_name=model_name)
     name = settings.model_name
-    previous = promote_version(MlflowClient(settings.mlflow_tracking_uri), name, version)
+    client = MlflowClient(settings.mlflow_tracking_uri)
+    against = refusals(client, name, version)
+    if against and not force:
+        raise RegistryError(
+            f"version {version} of {name} should not serve: {'; '.join(against)}; pass --force to "
+            "serve it anyway"
+        )
+    for why in against:
+        console.print("[bold yellow]FORCED[/]", escape(why), highlight=False, soft_wrap=True)
+    previous = promote_version(client, name, version)
     console.print(f"{name} champion: version {version} (was {previous or 'none'})")
 
 

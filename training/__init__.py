@@ -22,7 +22,7 @@ if TYPE_CHECKING:
         UnusableSplit,
     )
     from training.examples import Dataset, LabelCounts, build_dataset, make_examples
-    from training.gate import GateRules, current_champion, promote, rollback
+    from training.gate import GateRules, current_champion, promote, refusals, rollback
     from training.pipeline import (
         ConfigCheck,
         RetrainOutcome,
@@ -73,6 +73,7 @@ _EXPORTS = {
     "log_and_register": "training.pipeline",
     "make_examples": "training.examples",
     "promote": "training.gate",
+    "refusals": "training.gate",
     "read_file": "training.data",
     "retrain": "training.pipeline",
     "rollback": "training.gate",
@@ -115,6 +116,7 @@ __all__ = [
     "make_examples",
     "promote",
     "read_file",
+    "refusals",
     "retrain",
     "rollback",
     "time_split",

@@ -71,6 +71,7 @@ NAME_HINTS = frozenset(
 PERSON_NAME_HINTS = frozenset({"name", "firstname", "lastname", "surname", "fullname", "contact"})
 NOT_PERSON_HINTS = frozenset({"company", "account", "organisation", "organization", "org"})
 SAMPLE_ROWS = 5000
+ALLOWED = "allowed by the config or --allow-leaky"
 
 Strength = Literal["strong", "weak", "hint", "info", "personal"]
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
@@ -112,6 +113,11 @@ class AuditReport:
     @property
     def excluded(self) -> list[str]:
         return [c for c, d in self.decisions.items() if d.decision.startswith("excluded")]
+
+    @property
+    def overridden(self) -> list[str]:
+        """Flagged columns kept only because the config or --allow-leaky said so."""
+        return [c for c in self.allowed if c in self.decisions and self.decisions[c].why == ALLOWED]
 
     @property
     def for_review(self) -> list[str]:
@@ -234,7 +240,7 @@ def _decide(report: AuditReport, personal: set[str]) -> None:
                 "personal data and free text never become features, whatever the config says",
             )
         elif column in report.allowed:
-            decision = Decision(column, "kept", "allowed by the config or --allow-leaky")
+            decision = Decision(column, "kept", ALLOWED)
         elif "strong" in strengths or {"weak", "hint"} <= strengths:
             decision = Decision(column, "excluded", "strong evidence of leakage")
         elif any(f.rule == "co_missing" for f in report.findings_of(column)):

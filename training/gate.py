@@ -28,6 +28,12 @@ from training.errors import NoPreviousChampion, RegistryError
 from training.evaluate import expected_calibration_error
 
 HISTORY_TAG = "champion_history"
+DECISION_TAG = "decision"
+SUSPECT_TAG = "gate_suspect"  # "no_signal", "leak" or empty
+OVERRIDDEN_TAG = "audit_overridden"  # the flagged columns kept with --allow-leaky / [audit] allow
+# A real lead score is never this sure: a holdout this well ranked has a column that knows.
+LEAK_AUC = 0.99
+LEAK_BRIER = 0.005
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,7 @@ class GateDecision:
     reason: str
     no_signal: bool = False
     figures: dict[str, float] = field(default_factory=dict)
+    leak_suspected: bool = False
 
 
 def bootstrap_auc_interval(
@@ -86,10 +93,15 @@ def decide(
     probabilities: np.ndarray,
     window: HoldoutWindow | None,
     rules: GateRules,
+    top_feature: str | None = None,
 ) -> GateDecision:
-    """Whether `version` should become the champion, with the figures behind the answer."""
+    """Whether `version` should become the champion, with the figures behind the answer.
+
+    A refusal also says what keeps serving, and what that champion's own gate said of it.
+    """
     auc = float(roc_auc_score(labels, probabilities))
     ece = expected_calibration_error(labels, probabilities)
+    brier = float(np.mean((probabilities - labels) ** 2))
     low, high = bootstrap_auc_interval(labels, probabilities, rules.bootstrap_rounds, rules.seed)
     figures = {
         "gate_roc_auc": auc,
@@ -97,12 +109,23 @@ def decide(
         "gate_auc_ci_low": low,
         "gate_auc_ci_high": high,
     }
+    if auc >= LEAK_AUC or brier <= LEAK_BRIER:
+        top = f", led by {top_feature!r}" if top_feature else ""
+        return GateDecision(
+            False,
+            f"version {version} is not promoted: a holdout AUC of {auc:.3f} and Brier score of "
+            f"{brier:.4f} are almost certainly leaking{top}; a real lead score is never this "
+            f"sure. Find the column that knows the outcome. {serving_now(client, name)}",
+            leak_suspected=True,
+            figures=figures,
+        )
     if low <= 0.5:
         return GateDecision(
             False,
             f"version {version} is not promoted: its holdout AUC {auc:.3f} is not clearly above "
             f"chance (95% interval {low:.3f}-{high:.3f} includes 0.5). The data carries no usable "
-            "signal yet: add history or columns that relate to winning",
+            "signal yet: add history or columns that relate to winning. "
+            + serving_now(client, name),
             no_signal=True,
             figures=figures,
         )
@@ -122,7 +145,40 @@ def decide(
     )
     if auc_ok and ece_ok:
         return GateDecision(True, f"version {version} promoted: {comparison}", figures=figures)
-    return GateDecision(False, f"champion {champion} stays: {comparison}", figures=figures)
+    return GateDecision(
+        False,
+        f"champion {champion} stays: {comparison}. {serving_now(client, name)}",
+        figures=figures,
+    )
+
+
+def serving_now(client: MlflowClient, name: str) -> str:
+    """What serves while a version is refused, and what that champion's own gate said."""
+    champion = current_champion(client, name)
+    if champion is None:
+        return f"No champion serves {name}: the API answers 503 until one is promoted."
+    run_id = client.get_model_version(name, champion).run_id
+    said = client.get_run(run_id).data.tags.get(DECISION_TAG) if run_id else None
+    own = f" Its own check said: {said}." if said else ""
+    return f"Champion {champion} keeps serving.{own}"
+
+
+def refusals(client: MlflowClient, name: str, version: str) -> list[str]:
+    """Why a version should not serve without --force: its gate found no signal or a leak, or
+    its audit was overridden; empty when nothing stands against it."""
+    try:
+        run_id = client.get_model_version(name, version).run_id
+    except MlflowException:
+        return []
+    tags = client.get_run(run_id).data.tags if run_id else {}
+    found = []
+    if tags.get(SUSPECT_TAG) in ("no_signal", "leak"):
+        found.append(tags.get(DECISION_TAG, f"its gate refused it ({tags[SUSPECT_TAG]})"))
+    if tags.get(OVERRIDDEN_TAG):
+        found.append(
+            f"it was trained keeping columns the leakage audit flagged: {tags[OVERRIDDEN_TAG]}"
+        )
+    return found
 
 
 def _champion_on_window(
@@ -158,12 +214,15 @@ def record(decision: GateDecision) -> None:
     mlflow.log_metrics(decision.figures)
     mlflow.log_dict(
         {"promoted": decision.promote, "no_signal": decision.no_signal,
-         "reason": decision.reason, **decision.figures},
+         "leak_suspected": decision.leak_suspected, "reason": decision.reason,
+         **decision.figures},
         "gate.json",
     )  # fmt: skip
+    suspect = "leak" if decision.leak_suspected else "no_signal" if decision.no_signal else ""
     mlflow.set_tags(
-        {"promotion": "promoted" if decision.promote else "kept", "decision": decision.reason}
-    )
+        {"promotion": "promoted" if decision.promote else "kept", DECISION_TAG: decision.reason,
+         SUSPECT_TAG: suspect}
+    )  # fmt: skip
 
 
 def current_champion(client: MlflowClient, name: str) -> str | None:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import mlflow
 import numpy as np
 import pandas as pd
 from mlflow import MlflowClient
@@ -248,20 +249,25 @@ def log_and_register(
     window: HoldoutWindow | None = None,
     fingerprint: str | None = None,
 ) -> Registration:
-    """One MLflow run: log the training, register the model, let the gate decide, and log the
-    report, which says what the gate decided."""
+    """One MLflow run: log the training, register the model, let the gate decide, log the
+    report, which opens with what the gate decided, and only then promote: a run that dies
+    half-way never leaves a champion without its report."""
     labels = trainer.holdout_["label"].to_numpy()
     probabilities = trainer.holdout_["probability"].to_numpy()
+    importance = trainer.importance_
+    top_feature = str(importance["feature"].iloc[0]) if len(importance) else None
     with registry.training_run(settings) as run:
         registry.log_training(trainer, dataset, record)
         registry.log_png(reliability_png(labels, probabilities), registry.RELIABILITY_ARTIFACT)
         version = registry.register_model(trainer.scorer_, model_name, example_lead, fingerprint)
         client = MlflowClient()
+        overridden = [] if record.audit is None else record.audit.overridden
+        if overridden:
+            mlflow.set_tag(gate.OVERRIDDEN_TAG, ",".join(overridden))
         decision = gate.decide(
-            client, model_name, version, labels, probabilities, window, GateRules.of(settings)
-        )
-        if decision.promote:
-            gate.promote(client, model_name, version)
+            client, model_name, version, labels, probabilities, window, GateRules.of(settings),
+            top_feature,
+        )  # fmt: skip
         gate.record(decision)
         report = render_report(
             trainer,
@@ -271,8 +277,11 @@ def log_and_register(
             baseline_roc_auc=record.baseline_roc_auc,
             audit=record.audit,
             candidates=record.candidates,
+            decision=decision,
         )
         registry.log_text(report, registry.REPORT_ARTIFACT)
+    if decision.promote:
+        gate.promote(client, model_name, version)
     return Registration(
         model_name,
         run.info.run_id,

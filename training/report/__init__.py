@@ -17,6 +17,7 @@ from scoring import LeadScorer
 from training.audit import AuditReport
 from training.evaluate import expected_calibration_error
 from training.examples import Dataset
+from training.gate import GateDecision
 from training.report import charts
 from training.report.charts import reliability_png
 from training.train import Candidate, LeadScoreTrainer
@@ -63,8 +64,9 @@ def render_report(
     baseline_roc_auc: float | None = None,
     audit: AuditReport | None = None,
     candidates: Sequence[Candidate] = (),
+    decision: GateDecision | None = None,
 ) -> str:
-    """The whole report as one HTML string."""
+    """The whole report as one HTML string; a version the gate refused opens with why."""
     scorer = trainer.scorer_
     holdout_rows = trainer.splits_rows_["holdout"]
     features = dataset.features.iloc[holdout_rows]
@@ -96,6 +98,7 @@ def render_report(
         what_if=_what_if(trainer.what_if_),
         card=_model_card(trainer, baseline_roc_auc, candidates),
         audit=[] if audit is None else audit.table(),
+        refusal=None if decision is None or decision.promote else decision.reason,
     )
 
 
