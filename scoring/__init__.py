@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from scoring.calibrator import Calibrator
     from scoring.encoding import FeatureEncoder
     from scoring.errors import InvalidRule, ModelArtifactError, SettingsError, TablesTooLarge
-    from scoring.policy import Grade, Policy, Recommendation, Rule
+    from scoring.policy import FLOOR_SHARE_OF_BASE_RATE, Grade, Policy, Recommendation, Rule
     from scoring.pyfunc import (
         REGISTERED_URI,
         SCORER_ARTIFACT,
@@ -51,6 +51,7 @@ _EXPORTS = {
     "REGISTERED_URI": "scoring.pyfunc",
     "Reason": "scoring.scorer",
     "Recommendation": "scoring.policy",
+    "FLOOR_SHARE_OF_BASE_RATE": "scoring.policy",
     "RegisteredScorer": "scoring.pyfunc",
     "Rule": "scoring.policy",
     "SCORER_ARTIFACT": "scoring.pyfunc",
@@ -70,6 +71,7 @@ _EXPORTS = {
 __all__ = [
     "CHAMPION",
     "DEFAULT_MODEL_NAME",
+    "FLOOR_SHARE_OF_BASE_RATE",
     "REGISTERED_URI",
     "SCORER_ARTIFACT",
     "Calibrator",

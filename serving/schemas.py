@@ -91,9 +91,19 @@ class Score(BaseModel):
         ge=0, le=100, description="Calibrated probability x 100, rounded; null without a model."
     )
     probability: float | None = Field(ge=0, le=1, description="Calibrated chance of winning.")
-    grade: Literal["A", "B", "C", "D"] | None
-    recommendation: Literal["SQL", "MQL", "disqualified"]
-    recommendation_reason: str = Field(examples=["Score 52 >= SQL threshold 35"])
+    grade: Literal["A", "B", "C", "D"] | None = Field(
+        description="From the same thresholds: A at or above SQL, B at or above MQL, C below MQL, "
+        "D below the disqualification floor; null without a score."
+    )
+    recommendation: Literal["SQL", "MQL", "nurture", "disqualified"] = Field(
+        description="SQL: send to sales (score at or above the SQL threshold and every ICP rule "
+        "met). MQL: marketing works it (at or above the MQL threshold). nurture: below MQL, "
+        "keep in nurture programmes. disqualified: excluded by the policy, or a calibrated "
+        "chance under half the average lead's."
+    )
+    recommendation_reason: str = Field(
+        examples=["Meets the ICP, and score 52 is at or above the SQL threshold 35"]
+    )
     reasons: list[Reason]
     fit_score: float | None = Field(
         None, description="Sum of the pushes of who the lead is (industry, size, seniority)."

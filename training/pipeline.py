@@ -321,7 +321,7 @@ def train_rules_only(
     won = int(np.sum(labels)) if labels is not None else 0
     lost = (len(labels) - won) if labels is not None else 0
     rules = Policy(
-        sql_threshold=0, mql_threshold=0, grade_a=0, grade_b=0, grade_c=0,
+        sql_threshold=0, mql_threshold=0,
         icp=policy.icp, exclusions=policy.exclusions, rules_only=True,
     )  # fmt: skip
     scorer = LeadScorer.rules_only(

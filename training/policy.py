@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from scoring import InvalidRule, Policy, Rule
+from scoring import FLOOR_SHARE_OF_BASE_RATE, InvalidRule, Policy, Rule
 from training.config import config_error, read_toml
 from training.errors import ConfigError
 
@@ -143,38 +143,43 @@ def fit_policy(
     labels: np.ndarray,
     values: pd.DataFrame,
     weeks: float | None,
+    base_rate: float,
 ) -> tuple[Policy, pd.DataFrame]:
     """Thresholds placed on holdout scores as the spec asks, and the what-if table behind them.
 
-    Without a spec, SQL starts at the top 10% of scores and MQL at the top 30%. The what-if table
-    lists, for each score cut-off, the leads a week that pass it and the ICP rules and are not
-    excluded, their win rate, and the share of all holdout wins they hold.
+    Without a spec, SQL starts at the top 10% of scores and MQL at the top 30%. Below MQL a lead
+    is nurtured, unless its score is under the floor: half the training rows' win rate (x 100),
+    where its chance is under half the average lead's. The what-if table lists, for each score
+    cut-off, the leads a week that pass it and the ICP rules and are not excluded, their win
+    rate, and the share of all holdout wins they hold.
     """
     spec = spec or PolicySpec()
-    grade_a, grade_b, grade_c = _quantile_cutoffs(scores)
+    top_10, top_30 = _quantile_cutoffs(scores)
     records = values.to_dict("records")
     allowed = np.array([not any(r.holds(v) for r in spec.exclusions) for v in records], dtype=bool)
     icp_ok = np.array([all(r.holds(v) for r in spec.icp) for v in records], dtype=bool)
     sql_pool = allowed & icp_ok
     what_if = _what_if(scores, labels, sql_pool, weeks)
-    sql = _place(spec.sql, scores, labels, sql_pool, weeks, default=grade_a)
-    mql = _place(spec.mql, scores, labels, allowed, weeks, default=grade_b)
+    sql = _place(spec.sql, scores, labels, sql_pool, weeks, default=top_10)
+    mql = min(_place(spec.mql, scores, labels, allowed, weeks, default=top_30), sql)
+    floor = min(int(np.ceil(100 * FLOOR_SHARE_OF_BASE_RATE * base_rate)), mql)
     policy = Policy(
         sql_threshold=sql,
-        mql_threshold=min(mql, sql),
-        grade_a=grade_a,
-        grade_b=grade_b,
-        grade_c=grade_c,
+        mql_threshold=mql,
+        floor=floor,
         icp=spec.icp,
         exclusions=spec.exclusions,
     )
     return policy, what_if
 
 
-def _quantile_cutoffs(scores: np.ndarray) -> tuple[int, int, int]:
+def _quantile_cutoffs(scores: np.ndarray) -> tuple[int, int]:
+    """The scores where the top 10% and the top 30% begin."""
     values = np.asarray(scores, dtype=float)
-    a, b, c = (max(1, int(np.ceil(np.quantile(values, 1.0 - share)))) for share in (0.1, 0.3, 0.6))
-    return max(a, b, c), max(b, c), c
+    top_10, top_30 = (
+        max(1, int(np.ceil(np.quantile(values, 1.0 - share)))) for share in (0.1, 0.3)
+    )
+    return max(top_10, top_30), top_30
 
 
 def _place(

@@ -277,8 +277,14 @@ class LeadScoreTrainer:
             if holdout_as_of.min() > 0
             else None
         )
+        base_rate = float(dataset.labels[splits["train"]].mean())
         policy, self.what_if_ = fit_policy(
-            self.policy, holdout_scores, holdout_labels, dataset.features.iloc[holdout_rows], weeks
+            self.policy,
+            holdout_scores,
+            holdout_labels,
+            dataset.features.iloc[holdout_rows],
+            weeks,
+            base_rate,
         )
         self.holdout_weeks_ = weeks
         self.splits_ = {

@@ -56,7 +56,7 @@ def test_score_a_file(
     scores = pd.read_csv(out)
     assert list(scores["lead_id"]) == list(leads["lead_id"])
     assert scores["score"].between(0, 100).all()
-    assert set(scores["recommendation"]) <= {"SQL", "MQL", "disqualified"}
+    assert set(scores["recommendation"]) <= {"SQL", "MQL", "nurture", "disqualified"}
     assert (scores["model_version"] == 1).all()
     assert len(json.loads(scores["reasons"].iloc[0])) == 5
 

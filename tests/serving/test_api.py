@@ -71,7 +71,7 @@ def test_score_returns_every_field(client: TestClient) -> None:
     assert 0 <= body["probability"] <= 1
     assert body["score"] == round(body["probability"] * 100)
     assert body["grade"] in {"A", "B", "C", "D"}
-    assert body["recommendation"] in {"SQL", "MQL", "disqualified"}
+    assert body["recommendation"] in {"SQL", "MQL", "nurture", "disqualified"}
     assert len(body["reasons"]) == 5
     assert set(body["reasons"][0]) == {
         "feature", "description", "value", "contribution", "direction", "sentence"

@@ -41,7 +41,7 @@ def test_each_score_is_logged_without_personal_data(fitted: FittedModel, tmp_pat
     rows = _rows(url, "predictions")
     assert [r["lead_id"] for r in rows] == ["L-1001", "L-1001", "L-2"]
     assert {r["model_version"] for r in rows} == {"1"}
-    assert all(r["recommendation"] in {"SQL", "MQL", "disqualified"} for r in rows)
+    assert all(r["recommendation"] in {"SQL", "MQL", "nurture", "disqualified"} for r in rows)
     assert len({r["features_hash"] for r in rows}) == 1  # same features, same hash
     text = repr(rows)
     assert "jane" not in text and "555" not in text

@@ -25,7 +25,7 @@ def test_capacity_places_the_sql_threshold_at_the_top_n_a_week() -> None:
         {"sql": {"sales_capacity_per_week": 50}, "mql": {"min_precision": 0.7},
          "icp": {"rules": ["company_size >= 50"]}}
     )  # fmt: skip
-    policy, what_if = fit_policy(spec, scores, labels, values, weeks=10.0)
+    policy, what_if = fit_policy(spec, scores, labels, values, weeks=10.0, base_rate=0.3)
     sql_per_week = np.sum((scores >= policy.sql_threshold) & (values["company_size"] >= 50)) / 10
     assert abs(sql_per_week - 50) / 50 <= 0.10
     chosen = scores >= policy.mql_threshold

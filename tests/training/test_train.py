@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import mlflow
@@ -254,3 +255,29 @@ def test_tuning_logs_each_trial_as_a_nested_run(demo_dir: Path, empty_store: Set
     assert parent.data.params["num_leaves"] == best.data.params["num_leaves"]
     assert parent.data.params["tuning_trials"] == "3"
     assert "roc_auc" in parent.data.metrics  # the winner, retrained and evaluated on the holdout
+
+
+AGREE = {"SQL": {"A"}, "MQL": {"A", "B"}, "nurture": {"C"}, "disqualified": {"D"}}
+
+
+def test_grades_and_recommendations_agree_over_the_demo_holdout(fitted: FittedModel) -> None:
+    """With the demo policy, and with none: an A is never an MQL without a failed ICP rule, a B
+    never an SQL; without a policy, nothing at or above the base rate is disqualified."""
+    trainer, dataset = fitted.trainer, fitted.dataset
+    rows = trainer.splits_rows_["holdout"]
+    base_rate = float(dataset.labels[trainer.splits_rows_["train"]].mean())
+    without = LeadScoreTrainer(trainer.config).fit(dataset)
+    for scorer in (trainer.scorer_, without.scorer_):
+        scored = scorer.score_frame(dataset.features.iloc[rows], reasons=0)
+        for lead in scored:
+            if lead.recommendation_reason.startswith("Excluded by the policy"):
+                continue  # an exclusion disqualifies whatever the grade
+            assert lead.grade in AGREE[lead.recommendation], lead
+            if lead.recommendation == "MQL" and lead.grade == "A":
+                assert "the ICP asks that" in lead.recommendation_reason
+    unruled = without.scorer_.score_frame(dataset.features.iloc[rows], reasons=0)
+    assert {lead.recommendation for lead in unruled} == {"SQL", "MQL", "nurture", "disqualified"}
+    assert not any(
+        lead.recommendation == "disqualified" and lead.probability >= base_rate for lead in unruled
+    )
+    assert without.scorer_.policy.floor == math.ceil(100 * 0.5 * base_rate)
