@@ -37,7 +37,7 @@ from features.errors import (
     Problem,
     ValidationFailed,
 )
-from features.online import FeatureValue, OnlineFeatures
+from features.online import FeatureValue, OnlineFeatures, Unused
 from features.schema import (
     ACTIVITY_TYPE,
     ACTIVITY_TYPES,
@@ -115,6 +115,7 @@ __all__ = [
     "LeadscoreError",
     "OnlineFeatures",
     "Problem",
+    "Unused",
     "ValidationFailed",
     "activity_features",
     "build_features",

@@ -10,6 +10,7 @@ import functools
 import math
 from bisect import bisect_left
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from operator import attrgetter
 from typing import Any
@@ -45,6 +46,14 @@ _DATE_PARTS: dict[str, Callable[[datetime], int]] = {
 }
 
 
+@dataclass
+class Unused:
+    """Activities a lead sent that no feature could use."""
+
+    after_as_of: int = 0
+    types: dict[str, int] = field(default_factory=dict)  # unknown type as sent -> how many
+
+
 class OnlineFeatures:
     """Compiled feature declarations for scoring one lead at a time."""
 
@@ -65,35 +74,48 @@ class OnlineFeatures:
         self, lead: Mapping[str, Any], as_of: datetime | str | int
     ) -> dict[str, FeatureValue]:
         """Features of `lead` as of `as_of`; `lead["activities"]` lists its activities, if any."""
+        return self.compute_checked(lead, as_of)[0]
+
+    def compute_checked(
+        self, lead: Mapping[str, Any], as_of: datetime | str | int
+    ) -> tuple[dict[str, FeatureValue], Unused]:
+        """The features, and the activities they could not use: so an answer can say so."""
         activities = lead.get("activities")
-        ages = self._ages_by_type(
+        ages, unused = self._ages_by_type(
             () if activities is None else activities, to_micros(as_of, field="as_of")
         )
-        return {name: step(lead, ages) for name, step in self._steps}
+        return {name: step(lead, ages) for name, step in self._steps}, unused
 
-    def _ages_by_type(self, activities: Any, as_of_us: int) -> AgesByType:
-        """Ages in microseconds of each distinct past activity, grouped by type, youngest first."""
+    def _ages_by_type(self, activities: Any, as_of_us: int) -> tuple[AgesByType, Unused]:
+        """Ages in microseconds of each distinct past activity, grouped by type, youngest first;
+        and those left out because they come after as-of or are of a type the model does not
+        know."""
         ages: AgesByType = {}
         seen: set[tuple[str, int]] = set()
         known = self._known_types
         as_of = micros_to_datetime(as_of_us)
+        unused = Unused()
         for index, activity in enumerate(activities):
             raw_type = activity[ACTIVITY_TYPE]
             activity_type = raw_type if raw_type in known else _activity_type(raw_type)
             if activity_type not in known:
+                unused.types[str(raw_type)] = unused.types.get(str(raw_type), 0) + 1
                 continue
             occurred = activity[OCCURRED_AT]
             if type(occurred) is datetime and occurred.tzinfo is not None:  # what the API parses
                 age = (as_of - occurred) // ONE_MICROSECOND
             else:
                 age = as_of_us - to_micros(occurred, field=f"activities[{index}].occurred_at")
-            if age < 0 or (activity_type, age) in seen:
+            if age < 0:
+                unused.after_as_of += 1
+                continue
+            if (activity_type, age) in seen:
                 continue
             seen.add((activity_type, age))
             ages.setdefault(activity_type, []).append(age)
         for values in ages.values():
             values.sort()
-        return ages
+        return ages, unused
 
 
 @functools.lru_cache(maxsize=4096)

@@ -23,14 +23,14 @@ import numpy as np
 import orjson
 import pandas as pd
 
-from features import GROUPS, LEAD_ID, FeatureSet, FeatureValue, OnlineFeatures
+from features import GROUPS, LEAD_ID, FeatureSet, FeatureValue, OnlineFeatures, Unused
 from scoring.calibrator import Calibrator
 from scoring.encoding import FeatureEncoder
 from scoring.errors import ModelArtifactError, TablesTooLarge
 from scoring.path_attribution import PathExplainer, has_linear_trees
 from scoring.policy import Grade, Policy, Recommendation
 from scoring.treeshap import TreeShapTables
-from scoring.wording import sentence
+from scoring.wording import LEAD_KEYS, sentence, unknown_field, unseen_sentence
 
 ARTIFACT_FORMAT = 1
 _BOOSTER_FILE = "booster.txt"
@@ -72,6 +72,7 @@ class ScoredLead:
     segment: str | None = None
     group_scores: dict[str, float] | None = None
     features_hash: str = ""
+    warnings: tuple[str, ...] = ()  # what the answer could not use, in plain words
 
 
 class LeadScorer:
@@ -98,6 +99,10 @@ class LeadScorer:
         self.metadata = dict(metadata or {})
         self.online = OnlineFeatures(feature_set)
         self._names = feature_set.names
+        self._lead_columns = frozenset(feature_set.lead_columns())
+        self._vocabularies = [
+            (name, frozenset(lookup)) for name, lookup in getattr(encoder, "lookups_", {}).items()
+        ]
         # Reasons repeat ("Industry is Software"): word each (feature, value) once.
         self._sentence = functools.lru_cache(maxsize=8192)(self._word)
         self._descriptions = [feature.description for feature in feature_set]
@@ -164,13 +169,46 @@ class LeadScorer:
     ) -> list[ScoredLead]:
         """Score live leads (attributes plus `activities`) as of one moment, or one each."""
         moments = as_of if isinstance(as_of, list | tuple) else [as_of] * len(leads)
-        values = [
-            self.online.compute(lead, moment) for lead, moment in zip(leads, moments, strict=True)
+        checked = [
+            self.online.compute_checked(lead, moment)
+            for lead, moment in zip(leads, moments, strict=True)
         ]
+        values = [lead_values for lead_values, _ in checked]
         lead_ids = [_lead_id(lead) for lead in leads]
         if self.segments:
-            return self._route(lead_ids, values, reasons)
-        return self._score_values(lead_ids, values, reasons)
+            results = self._route(lead_ids, values, reasons)
+        else:
+            results = self._score_values(lead_ids, values, reasons)
+        for result, lead, (_, unused) in zip(results, leads, checked, strict=True):
+            sent = self._unused_input(lead, unused)
+            if sent:
+                result.warnings = (*sent, *result.warnings)
+        return results
+
+    def _unused_input(self, lead: Mapping[str, Any], unused: Unused) -> list[str]:
+        """Fields the model does not know, columns it reads that were not sent, and activities
+        it could not use: said in the answer rather than scored silently as missing."""
+        found = [
+            unknown_field(key, self._lead_columns)
+            for key, value in lead.items()
+            if value is not None and key not in self._lead_columns and key not in LEAD_KEYS
+        ]
+        found.extend(
+            f"{column} was not sent: scored as unknown"
+            for column in self._lead_columns
+            if column not in lead
+        )
+        if unused.after_as_of:
+            count = unused.after_as_of
+            found.append(
+                f"{count} {'activity is' if count == 1 else 'activities are'} dated after as_of "
+                "(now, unless given): not used"
+            )
+        found.extend(
+            f"activity type {kind!r} is unknown to the model: {count} not used"
+            for kind, count in unused.types.items()
+        )
+        return found
 
     def _score_values(
         self, lead_ids: list[str | None], values: list[Mapping[str, FeatureValue]], reasons: int
@@ -281,12 +319,25 @@ class LeadScorer:
                     reasons=top,
                     group_scores=group_scores[row],
                     features_hash=self._hash(lead_values),
+                    warnings=tuple(self._unseen(lead_values)),
                 )
             )
         return results
 
+    def _unseen(self, values: Mapping[str, FeatureValue]) -> list[str]:
+        """Category values training never saw, which the model scores as unknown."""
+        return [
+            f"{name} {value!r} is new to the model: scored as unknown"
+            for name, known in self._vocabularies
+            if (value := values[name]) is not None and value not in known
+        ]
+
     def _word(self, index: int, value: FeatureValue) -> str:
-        return sentence(self.feature_set.features[index], value)
+        feature = self.feature_set.features[index]
+        known = self.encoder.lookups_.get(feature.name)
+        if known is not None and value is not None and value not in known:
+            return unseen_sentence(feature, value)
+        return sentence(feature, value)
 
     def _hash(self, values: Mapping[str, FeatureValue]) -> str:
         """A short digest of a lead's feature values: comparable across logs, not reversible."""

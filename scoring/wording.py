@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import difflib
+import functools
 import math
+from collections.abc import Set
 
-from features import ActivityCount, Attribute, CreatedAt, Feature
+from features import CREATED_AT, LEAD_ID, ActivityCount, Attribute, CreatedAt, Feature
+
+# What a lead carries besides its attributes: never an unknown field.
+LEAD_KEYS = frozenset({LEAD_ID, CREATED_AT, "as_of", "activities"})
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -57,6 +63,24 @@ def sentence(feature: Feature, value: float | str | None) -> str:
         else (kinds if kinds == "activity" else f"{kinds} event{'s' if count != 1 else ''}")
     )
     return f"{count} {noun}{window}"
+
+
+def unseen_sentence(feature: Feature, value: object) -> str:
+    """The honest reason for a category training never saw: it was scored as unknown."""
+    label = feature.name.replace("_", " ").capitalize()
+    return f"{label} {value!r} is new to the model (scored as unknown)"
+
+
+def unknown_field(name: str, known: Set[str]) -> str:
+    """A field the model does not read, with the column it most likely meant."""
+    return _unknown_field(name, tuple(sorted(known)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _unknown_field(name: str, known: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"{name} is not a field the model reads: not used{hint}"
 
 
 def _created(part: str, value: int | None) -> str:

@@ -10,6 +10,7 @@
         ├── BatchTooLarge         413 batch_too_large
         ├── InvalidParameter      422 invalid_request
         ├── TooManyActivities     422 too_many_activities
+        ├── UnusedInput           422 unused_input (?strict=true)
         └── ModelUnavailable      503 model_unavailable
 
 Domain exceptions (`features.InvalidLeadError`, pydantic's validation errors) become answers
@@ -73,6 +74,13 @@ class InvalidParameter(ApiError):
 class TooManyActivities(ApiError):
     status_code = 422
     code = "too_many_activities"
+
+
+class UnusedInput(ApiError):
+    """Under `?strict=true`, a lead the model could not fully use is refused, not scored."""
+
+    status_code = 422
+    code = "unused_input"
 
 
 class ModelUnavailable(ApiError):

@@ -54,8 +54,11 @@ class Lead(BaseModel):
     )
 
     def as_mapping(self) -> dict[str, Any]:
-        """The plain dict the online feature engine reads, without pydantic's dump overhead."""
-        values = {**self.__dict__, **(self.__pydantic_extra__ or {})}
+        """The plain dict the online feature engine reads, without pydantic's dump overhead:
+        the fields the lead sent (an absent column is then reported), and its activities."""
+        fields = self.__dict__
+        values = {name: fields[name] for name in self.model_fields_set if name in fields}
+        values.update(self.__pydantic_extra__ or {})
         values["activities"] = [activity.__dict__ for activity in self.activities]
         return values
 
@@ -118,6 +121,14 @@ class Score(BaseModel):
         description="insufficient_data: a rules-only model, too little history to score yet."
     )
     state_reason: str | None = None
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="What the model could not use: fields it does not read (with a guess at the "
+        "one meant), columns it reads that were not sent, category values new to it (scored as "
+        "unknown), activities dated after as_of or of unknown types. `?strict=true` answers 422 "
+        "instead.",
+        examples=[["industry 'finance' is new to the model: scored as unknown"]],
+    )
     model: ModelRef
 
 

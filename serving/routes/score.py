@@ -15,7 +15,7 @@ from scoring import ScoredLead
 from serving.auth import authorize
 from serving.bodies import body_doc, read_json
 from serving.deps import Scoring
-from serving.errors import BatchTooLarge, InvalidParameter, TooManyActivities
+from serving.errors import BatchTooLarge, InvalidParameter, TooManyActivities, UnusedInput
 from serving.loading import LoadedModel
 from serving.predlog import row
 from serving.schemas import BatchRequest, BatchResponse, Lead, Score
@@ -34,19 +34,28 @@ REASONS_PARAMETER = {
     "description": "How many reasons to return; 0 turns them off. Default 5.",
     "schema": {"type": "integer", "minimum": 0, "maximum": MAX_REASONS},
 }
+STRICT_PARAMETER = {
+    "name": "strict",
+    "in": "query",
+    "required": False,
+    "description": "true: answer 422 `unused_input` when the model could not use part of a lead "
+    "(the `warnings` of the answer), instead of scoring it.",
+    "schema": {"type": "boolean", "default": False},
+}
+QUERY_PARAMETERS = [REASONS_PARAMETER, STRICT_PARAMETER]
 
 
 @router.post(
     "/score",
     response_model=Score,
-    openapi_extra=body_doc(Lead, "One lead, with its recent activities.", [REASONS_PARAMETER]),
+    openapi_extra=body_doc(Lead, "One lead, with its recent activities.", QUERY_PARAMETERS),
 )
 async def score_lead(request: Request) -> Response:
     """Score one lead: probability, 0-100 score, grade, recommendation and top reasons."""
-    scoring, reasons = _resolve(request)
+    scoring, reasons, strict = _resolve(request)
     lead = await read_json(request, Lead)
     # One lead takes well under a millisecond: scoring it on the event loop beats a thread hop.
-    (answer,) = _score(scoring, [lead], reasons)
+    (answer,) = _score(scoring, [lead], reasons, strict)
     return _json(answer)
 
 
@@ -54,12 +63,12 @@ async def score_lead(request: Request) -> Response:
     "/score/batch",
     response_model=BatchResponse,
     openapi_extra=body_doc(
-        BatchRequest, "Up to LEADSCORE_MAX_BATCH_LEADS leads (1,000).", [REASONS_PARAMETER]
+        BatchRequest, "Up to LEADSCORE_MAX_BATCH_LEADS leads (1,000).", QUERY_PARAMETERS
     ),
 )
 async def score_batch(request: Request) -> Response:
     """Score many leads in one call; answers come back in the order the leads were sent."""
-    scoring, reasons = _resolve(request)
+    scoring, reasons, strict = _resolve(request)
     batch = await read_json(request, BatchRequest)
     limit = scoring.settings.max_batch_leads
     if len(batch.leads) > limit:
@@ -70,24 +79,29 @@ async def score_batch(request: Request) -> Response:
     # Up to a thousand leads: off the event loop, so single-lead calls keep flowing meanwhile,
     # and one batch at a time per worker, since threads scoring at once only fight for the GIL.
     answers = await anyio.to_thread.run_sync(
-        _score, scoring, batch.leads, reasons, limiter=scoring.batch_slot
+        _score, scoring, batch.leads, reasons, strict, limiter=scoring.batch_slot
     )
     return _json({"scores": answers})
 
 
-def _resolve(request: Request) -> tuple[Scoring, int]:
-    """Authorize (401/403), find the model (503) and read `?reasons=` (422), in that order."""
+def _resolve(request: Request) -> tuple[Scoring, int, bool]:
+    """Authorize (401/403), find the model (503) and read `?reasons=` and `?strict=` (422), in
+    that order."""
     authorize(request, "score")
     scoring = Scoring.of(request)
-    text = request.query_params.get("reasons")
+    query = request.query_params
+    strict = query.get("strict", "false").lower()
+    if strict not in ("true", "false", "1", "0"):
+        raise InvalidParameter(f"strict: expected true or false, got {strict!r}", field="strict")
+    text = query.get("reasons")
     if text is None:
-        return scoring, scoring.settings.default_reasons
+        return scoring, scoring.settings.default_reasons, strict in ("true", "1")
     if not text.isdigit() or int(text) > MAX_REASONS:
         raise InvalidParameter(
             f"reasons: expected a whole number from 0 to {MAX_REASONS}, got {text!r}",
             field="reasons",
         )
-    return scoring, int(text)
+    return scoring, int(text), strict in ("true", "1")
 
 
 def _json(content: Any) -> Response:
@@ -96,7 +110,9 @@ def _json(content: Any) -> Response:
     return Response(orjson.dumps(content), media_type="application/json")
 
 
-def _score(scoring: Scoring, leads: list[Lead], reasons: int) -> list[dict[str, Any]]:
+def _score(
+    scoring: Scoring, leads: list[Lead], reasons: int, strict: bool = False
+) -> list[dict[str, Any]]:
     model, settings = scoring.model, scoring.settings
     now = datetime.now(UTC)
     for index, lead in enumerate(leads):
@@ -111,6 +127,13 @@ def _score(scoring: Scoring, leads: list[Lead], reasons: int) -> list[dict[str, 
         [lead.as_of or now for lead in leads],
         reasons=reasons,
     )
+    if strict:
+        for index, result in enumerate(results):
+            if result.warnings:
+                raise UnusedInput(
+                    f"the model could not use all of this lead: {'; '.join(result.warnings)}",
+                    field=f"leads[{index}]" if len(leads) > 1 else None,
+                )
     for recommendation, count in Counter(r.recommendation for r in results).items():
         scoring.metrics.scores.labels(recommendation).inc(count)
     if scoring.prediction_log is not None:
@@ -144,5 +167,6 @@ def _answer(result: ScoredLead, model: LoadedModel) -> dict[str, Any]:
         "source_score": groups.get("source"),
         "state": result.state,
         "state_reason": result.state_reason,
+        "warnings": list(result.warnings),
         "model": {"name": model.name, "version": model.version, "segment": result.segment},
     }

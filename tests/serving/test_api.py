@@ -186,7 +186,7 @@ def test_openapi_documents_examples(client: TestClient) -> None:
         operation = spec["paths"][path]["post"]
         schema = operation["requestBody"]["content"]["application/json"]["schema"]
         assert schema == {"$ref": f"#/components/schemas/{body}"}
-        assert [p["name"] for p in operation["parameters"]] == ["reasons"]
+        assert [p["name"] for p in operation["parameters"]] == ["reasons", "strict"]
     assert "Activity" in spec["components"]["schemas"]
 
 
@@ -228,3 +228,41 @@ def test_an_unexpected_error_is_a_500_in_the_error_shape_and_counted(
         assert request_id in error["message"] and "a bug" not in error["message"]
     assert 'leadscore_requests_total{route="/v1/score",status="500"} 1.0' in metrics
     assert 'leadscore_requests_total{route="/v1/score/batch",status="500"} 1.0' in metrics
+
+
+def test_an_answer_says_what_it_could_not_use(client: TestClient) -> None:
+    lead = {
+        **IDEAL,
+        "industry": "Finance",  # the model knows "financial services", not "finance"
+        "compnay_size": 40,  # a typo of company_size
+        "activities": [
+            *IDEAL["activities"],
+            {
+                "activity_type": "demo_request",
+                "occurred_at": (NOW + timedelta(hours=1)).isoformat(),
+            },
+            {"activity_type": "webinar_signup", "occurred_at": _at(1)},
+        ],
+    }
+    del lead["country"]
+    body = client.post("/v1/score?reasons=50", json=lead).json()
+    assert body["warnings"] == [
+        "compnay_size is not a field the model reads: not used; did you mean 'company_size'?",
+        "country was not sent: scored as unknown",
+        "1 activity is dated after as_of (now, unless given): not used",
+        "activity type 'webinar_signup' is unknown to the model: 1 not used",
+        "industry 'finance' is new to the model: scored as unknown",
+    ]
+    Score.model_validate(body)
+    [industry] = [r for r in body["reasons"] if r["feature"] == "industry"]
+    assert industry["sentence"] == "Industry 'finance' is new to the model (scored as unknown)"
+    clean = client.post("/v1/score", json=IDEAL).json()
+    assert clean["warnings"] == []
+
+    refused = client.post("/v1/score?strict=true", json=lead)
+    error = _assert_error(refused, 422)
+    assert error["code"] == "unused_input" and "compnay_size" in error["message"]
+    batch = client.post("/v1/score/batch?strict=true", json={"leads": [IDEAL, lead]})
+    assert _assert_error(batch, 422, "leads[1]")["code"] == "unused_input"
+    assert client.post("/v1/score?strict=true", json=IDEAL).status_code == 200
+    _assert_error(client.post("/v1/score?strict=maybe", json=IDEAL), 422, "strict")
