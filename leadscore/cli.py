@@ -26,6 +26,7 @@ from rich.status import Status
 from rich.table import Table
 
 from features import LeadscoreError
+from leadscore.errors import NoModel, ScoringInputError
 
 if TYPE_CHECKING:
     from scoring import Settings
@@ -364,9 +365,15 @@ def _print_training(result: TrainingResult) -> None:
 @handled
 def score(
     input_path: Annotated[Path, typer.Option("--input", help="Leads file (.parquet or .csv).")],
-    out: Annotated[Path, typer.Option(help="Output file (.parquet or .csv).")],
+    out: Annotated[Path, typer.Option(help="Output file: .csv or .parquet.")],
     activities: Annotated[
         Path | None, typer.Option(help="Activities file (.parquet or .csv).")
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", help="Dataset config whose [leads] and [activities] column names apply."
+        ),
     ] = None,
     as_of: Annotated[
         str | None, typer.Option(help="Score as of this ISO time; default now.")
@@ -376,15 +383,28 @@ def score(
     workers: Annotated[
         int | None, typer.Option(help="Processes that score slices of leads; default: cores.")
     ] = None,
+    allow_missing: Annotated[
+        bool,
+        typer.Option(
+            "--allow-missing",
+            help="Score although the file lacks columns the model reads "
+            "(they are scored as unknown, and counted).",
+        ),
+    ] = False,
 ) -> None:
     """Score every lead of a file with the batch engine and write one row per lead."""
     _quiet_libraries()
     import numpy as np
 
     from features import build_features, to_micros
-    from leadscore.scoring_job import score_table
-    from training import read_file
+    from leadscore.scoring_job import OUTPUT_FORMATS, canonical_columns, score_table, write_table
+    from training import load_config, read_file
 
+    if out.suffix.lower() not in OUTPUT_FORMATS:
+        raise ScoringInputError(
+            f"expected --out to end in {' or '.join(OUTPUT_FORMATS)}, got {out.name!r}"
+        )
+    dataset_config = load_config(config) if config else None
     model = _load_model(model_uri)
     # Scoring makes millions of short-lived, acyclic objects (reasons, rows): the cycle collector
     # would only walk them, and everything MLflow left behind, again and again.
@@ -393,8 +413,18 @@ def score(
     started = time.perf_counter()
     try:
         with console.status("Scoring"):
-            leads = read_file(input_path)
-            events = read_file(activities) if activities else None
+            leads, events = canonical_columns(
+                read_file(input_path),
+                read_file(activities) if activities else None,
+                dataset_config,
+                source=str(input_path),
+            )
+            missing = [c for c in model.scorer.feature_set.lead_columns() if c not in leads]
+            if missing and not allow_missing:
+                raise ScoringInputError(
+                    f"{input_path}: expected the columns the model reads, missing {missing}; "
+                    "map them with --config, or pass --allow-missing to score them as unknown"
+                )
             moment = to_micros(as_of or datetime.now(UTC), field="--as-of")
             features = build_features(
                 leads,
@@ -408,15 +438,22 @@ def score(
                 model.scorer, features, reasons=reasons, version=model.version,
                 workers=workers or os.cpu_count() or 1,
             )  # fmt: skip
-            out.parent.mkdir(parents=True, exist_ok=True)
-            if out.suffix == ".parquet":
-                rows.to_parquet(out, index=False)
-            else:
-                rows.to_csv(out, index=False)
+            write_table(rows, out)
     finally:
         gc.enable()
         gc.unfreeze()
     seconds = time.perf_counter() - started
+    for column in missing:
+        console.print(
+            "[yellow]WARNING[/]", f"{column} is not in {input_path}: scored as unknown for all "
+            f"{len(rows):,} leads", highlight=False, soft_wrap=True,
+        )  # fmt: skip
+    warned = int((rows["warnings"] != "").sum())
+    if warned:
+        console.print(
+            "[yellow]WARNING[/]", f"{warned:,} leads have values the model could not use; see "
+            "the warnings column", highlight=False, soft_wrap=True,
+        )  # fmt: skip
     console.print(
         f"[green]Scored[/] {len(rows):,} leads with {model.name} v{model.version} -> {out} "
         f"in {seconds:.1f} s ({len(rows) / max(seconds, 1e-9):,.0f} leads/s, reading and "
@@ -426,11 +463,20 @@ def score(
 
 
 def _load_model(model_uri: str | None) -> LoadedModel:
+    from mlflow.exceptions import MlflowException
+
     from serving import load_model
 
     settings = _settings(model_uri=model_uri)
     with console.status("Loading the model"):
-        return load_model(settings.model_uri, settings.mlflow_tracking_uri)
+        try:
+            return load_model(settings.model_uri, settings.mlflow_tracking_uri)
+        except MlflowException as error:
+            raise NoModel(
+                f"expected a model at {settings.model_uri} in {settings.mlflow_tracking_uri}, "
+                f"found none ({error.message.split(chr(10))[0]}); train one with `leadscore "
+                "train`, or pass --model-uri"
+            ) from None
 
 
 ModelNameOption = Annotated[

@@ -9,17 +9,56 @@ is scored in this process.
 from __future__ import annotations
 
 import multiprocessing
+from pathlib import Path
 
 import orjson
 import pandas as pd
 
+from features import ACTIVITY_TYPE, CREATED_AT, LEAD_ID, OCCURRED_AT
+from leadscore.errors import ScoringInputError
 from scoring import LeadScorer, ScoredLead
+from training import DatasetConfig
 
 SLICE = 20_000
 COLUMNS = [
     "lead_id", "score", "probability", "grade", "recommendation", "recommendation_reason",
-    "reasons", "model_version",
+    "reasons", "warnings", "model_version",
 ]  # fmt: skip
+OUTPUT_FORMATS = (".csv", ".parquet")
+
+
+def canonical_columns(
+    leads: pd.DataFrame,
+    activities: pd.DataFrame | None,
+    config: DatasetConfig | None,
+    *,
+    source: str,
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The file's columns under the names the model reads: the dataset config's id, created_at
+    and activity columns renamed as training renamed them."""
+    if config is not None:
+        renames = {config.leads.id: LEAD_ID, config.leads.created_at: CREATED_AT}
+        leads = leads.rename(columns={k: v for k, v in renames.items() if k})
+        if activities is not None and config.activities is not None:
+            section = config.activities
+            names = {section.id: LEAD_ID, section.occurred_at: OCCURRED_AT}
+            activities = activities.rename(columns={**names, section.type: ACTIVITY_TYPE})
+    if LEAD_ID not in leads.columns:
+        raise ScoringInputError(
+            f"{source}: expected a {LEAD_ID!r} column, found {sorted(map(str, leads.columns))}; "
+            "pass the dataset config with --config so its [leads] id applies"
+        )
+    return leads, activities
+
+
+def write_table(rows: pd.DataFrame, out: Path) -> None:
+    """CSV or Parquet, as the extension says (checked before scoring)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".parquet":
+        rows.to_parquet(out, index=False)
+    else:
+        rows.to_csv(out, index=False)
+
 
 # What forked workers read: set by score_table for the duration of one call.
 _job: tuple[LeadScorer, pd.DataFrame, int, str] | None = None
@@ -69,6 +108,7 @@ def _score_slice(bounds: tuple[int, int]) -> pd.DataFrame:
             "recommendation": [s.recommendation for s in scored],
             "recommendation_reason": [s.recommendation_reason for s in scored],
             "reasons": [_reasons_json(s) for s in scored],
+            "warnings": ["; ".join(s.warnings) for s in scored],
             "model_version": version,
         },
         columns=COLUMNS,

@@ -62,6 +62,49 @@ def test_score_a_file(
 
 
 @pytest.mark.integration
+def test_score_an_own_export_and_each_mistake_is_one_clear_line(
+    trained: TrainedModel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LEADSCORE_MLFLOW_TRACKING_URI", trained.settings.mlflow_tracking_uri)
+    leads = pd.read_parquet(trained.data_dir / "leads.parquet").head(40)
+    own = leads.rename(columns={"lead_id": "Lead ID", "created_at": "Created Date"})
+    own.to_csv(tmp_path / "own.csv", index=False)
+    (tmp_path / "own.toml").write_text(
+        '[leads]\npath = "own.csv"\nid = "Lead ID"\ncreated_at = "Created Date"\n'
+        '[outcome]\nlabel = "won"\n'
+    )
+    out = tmp_path / "own-scores.parquet"
+    base = ["score", "--input", str(tmp_path / "own.csv"), "--as-of", "2025-03-01T00:00:00Z"]
+
+    def one_line(result) -> str:
+        assert result.exit_code == 1, result.output
+        assert "Traceback" not in result.output
+        return " ".join(result.output.split())
+
+    assert "expected a 'lead_id' column" in one_line(runner.invoke(app, [*base, "--out", str(out)]))
+    mapped = runner.invoke(app, [*base, "--config", str(tmp_path / "own.toml"), "--out", str(out)])
+    assert mapped.exit_code == 0, mapped.output
+    assert list(pd.read_parquet(out)["lead_id"]) == list(leads["lead_id"])
+
+    assert one_line(runner.invoke(app, [*base, "--out", str(tmp_path / "x.xlsx")])).startswith(
+        "Error: expected --out to end in .csv or .parquet, got 'x.xlsx'"
+    )
+    leads.drop(columns=["company_size"]).to_csv(tmp_path / "short.csv", index=False)
+    short = ["score", "--input", str(tmp_path / "short.csv"), "--out", str(tmp_path / "s.csv")]
+    refused = one_line(runner.invoke(app, short))
+    assert "missing ['company_size']" in refused and "--allow-missing" in refused
+    allowed = runner.invoke(app, [*short, "--allow-missing"])
+    assert allowed.exit_code == 0, allowed.output
+    assert "company_size is not in" in allowed.output and "for all 40 leads" in allowed.output
+    assert len(pd.read_csv(tmp_path / "s.csv")) == 40
+
+    monkeypatch.setenv("LEADSCORE_MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'empty.db'}")
+    nothing = one_line(runner.invoke(app, [*base, "--out", str(out)]))
+    assert nothing.startswith("Error: expected a model at models:/lead-scoring@champion")
+    assert "leadscore train" in nothing
+
+
+@pytest.mark.integration
 def test_demo_generates_trains_and_serves_then_reuses(tmp_path: Path) -> None:
     port = free_port()
     env = {**os.environ, "LEADSCORE_PORT": str(port)}
