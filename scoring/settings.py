@@ -78,6 +78,29 @@ class Settings(BaseSettings):
     def is_loopback(self) -> bool:
         return self.host in ("127.0.0.1", "localhost", "::1") or self.host.startswith("127.")
 
+    def relative_to(self, base: Path) -> Settings:
+        """These settings with relative paths and SQLite files read from `base`: a notebook
+        whose kernel starts in notebooks/ then uses the repository's data and MLflow store."""
+
+        def path(value: Path) -> Path:
+            return value if value.is_absolute() else base / value
+
+        def sqlite(url: str) -> str:
+            prefix = "sqlite:///"
+            if not url.startswith(prefix) or url[len(prefix) :].startswith("/"):
+                return url
+            return prefix + str(base / url[len(prefix) :])
+
+        return self.model_copy(
+            update={
+                "data_dir": path(self.data_dir),
+                "policy_file": None if self.policy_file is None else path(self.policy_file),
+                "mlflow_tracking_uri": sqlite(self.mlflow_tracking_uri),
+                "mlflow_artifact_root": path(self.mlflow_artifact_root),
+                "prediction_db": sqlite(self.prediction_db),
+            }
+        )
+
     def key_digests(self) -> dict[str, Scope]:
         """SHA-256 digest of each API key, with its scope: the keys themselves are not kept."""
         return parse_keys(self.api_keys)

@@ -1,4 +1,5 @@
-"""Both notebooks run top to bottom on small demo data, on the public API only."""
+"""Both notebooks run top to bottom on small demo data, on the public API only, with the kernel
+started in notebooks/ as Jupyter starts it."""
 
 from __future__ import annotations
 
@@ -27,13 +28,15 @@ def test_notebooks_retrain_then_explore(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setenv("LEADSCORE_MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     monkeypatch.setenv("LEADSCORE_MLFLOW_ARTIFACT_ROOT", str(tmp_path / "artifacts"))
     monkeypatch.setenv("MPLBACKEND", "Agg")
+    folder = NOTEBOOKS[0].parent
+    before = sorted(p.name for p in folder.iterdir())
     # 01 registers under its own name; 02 then explores the champion 01 made.
     monkeypatch.setenv("LEADSCORE_MODEL_URI", "models:/lead-scoring-notebook@champion")
     for path in NOTEBOOKS:
         notebook = nbformat.read(path, as_version=4)
-        NotebookClient(
+        NotebookClient(  # started where Jupyter starts it: in notebooks/
             notebook, timeout=300, kernel_name="python3",
-            resources={"metadata": {"path": str(tmp_path)}},
+            resources={"metadata": {"path": str(path.parent)}},
         ).execute()  # fmt: skip
         errors = [
             output
@@ -43,3 +46,4 @@ def test_notebooks_retrain_then_explore(tmp_path: Path, monkeypatch: pytest.Monk
         ]
         assert errors == [], path.name
     assert (tmp_path / "retrain.toml").is_file()
+    assert sorted(p.name for p in folder.iterdir()) == before  # no second dataset or store

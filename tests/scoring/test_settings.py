@@ -47,3 +47,20 @@ def test_the_model_uri_follows_the_model_name(monkeypatch: pytest.MonkeyPatch) -
     assert load_settings().model_uri == "models:/bank-marketing@champion"
     monkeypatch.setenv("LEADSCORE_MODEL_URI", "models:/other/3")
     assert load_settings().model_uri == "models:/other/3"
+
+
+def test_relative_paths_and_sqlite_files_read_from_a_base() -> None:
+    base = Path("/repo")
+    defaults = {name: Settings.model_fields[name].default for name in (
+        "data_dir", "mlflow_tracking_uri", "mlflow_artifact_root", "prediction_db")}  # fmt: skip
+    moved = Settings(**defaults, policy_file=Path("policy.toml")).relative_to(base)
+    assert moved.data_dir == base / "data" / "demo"
+    assert moved.policy_file == base / "policy.toml"
+    assert moved.mlflow_tracking_uri == "sqlite:////repo/mlflow.db"
+    assert moved.mlflow_artifact_root == base / "models" / "mlartifacts"
+    assert moved.prediction_db == "sqlite:////repo/predictions.db"
+    absolute = Settings(
+        mlflow_tracking_uri="sqlite:////srv/mlflow.db", prediction_db="postgresql://db/x"
+    ).relative_to(base)
+    assert absolute.mlflow_tracking_uri == "sqlite:////srv/mlflow.db"
+    assert absolute.prediction_db == "postgresql://db/x"
