@@ -97,6 +97,9 @@ class LeadScorer:
         self.calibrator = calibrator
         self.policy = policy
         self.metadata = dict(metadata or {})
+        # A CRM's field names for the model's columns ("NumberOfEmployees": "company_size"),
+        # declared in the dataset config and applied to every lead scored live.
+        self.aliases: dict[str, str] = dict(self.metadata.get("aliases", {}))
         self.online = OnlineFeatures(feature_set)
         self._names = feature_set.names
         self._lead_columns = frozenset(feature_set.lead_columns())
@@ -169,6 +172,9 @@ class LeadScorer:
     ) -> list[ScoredLead]:
         """Score live leads (attributes plus `activities`) as of one moment, or one each."""
         moments = as_of if isinstance(as_of, list | tuple) else [as_of] * len(leads)
+        if self.aliases:
+            names = self.aliases
+            leads = [{names.get(key, key): value for key, value in lead.items()} for lead in leads]
         checked = [
             self.online.compute_checked(lead, moment)
             for lead, moment in zip(leads, moments, strict=True)

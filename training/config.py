@@ -2,7 +2,7 @@
 
     [dataset]            name, model_name
     [leads]              path | (url + table | query), separator, id, created_at, order,
-                         categorical, numeric, text, exclude, groups, placeholders
+                         categorical, numeric, text, exclude, groups, placeholders, aliases
     [outcome]            label (a column of leads) | path/url/table/query + id, status, closed_at
     [activities]         optional: path/url/table/query + id, occurred_at, type
     [training]           snapshot_days, horizon_days, holdout_share, validation_share,
@@ -106,6 +106,9 @@ class LeadsSection(_Located):
     groups: dict[Group, list[str]] = Field(default_factory=dict)
     # Form values that mean "not filled in" ("Select", "--", "N/A"): read as missing.
     placeholders: tuple[str, ...] = DEFAULT_PLACEHOLDERS
+    # A CRM's field names for these columns, as live leads arrive ({NumberOfEmployees =
+    # "company_size"}): they travel inside the model and apply to every lead it scores.
+    aliases: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _one_table_one_clock(self) -> LeadsSection:

@@ -183,6 +183,9 @@ def train_and_register(
         dataset, None if family is None else family.fitted
     )
     trainer.scorer_.metadata["policy"] = choice.metadata()
+    if dataset_config.leads.aliases:
+        trainer.scorer_.metadata["aliases"] = dict(dataset_config.leads.aliases)
+        trainer.scorer_.aliases = dict(dataset_config.leads.aliases)
     if family is not None:
         trainer.scorer_.metadata["model_family"] = family.chosen
     segments = None

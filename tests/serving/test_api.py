@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import tomllib
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from scoring import Settings
+from scoring import LeadScorer, Settings
 from serving.app import create_app
 from serving.schemas import EXAMPLE_LEAD, BatchResponse, Score
 from tests.conftest import FittedModel
 
 NO_LOG = {"prediction_db": "", "model_poll_seconds": 0}
+ROOT = Path(__file__).parents[2]
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 
 
@@ -266,3 +269,26 @@ def test_an_answer_says_what_it_could_not_use(client: TestClient) -> None:
     assert _assert_error(batch, 422, "leads[1]")["code"] == "unused_input"
     assert client.post("/v1/score?strict=true", json=IDEAL).status_code == 200
     _assert_error(client.post("/v1/score?strict=maybe", json=IDEAL), 422, "strict")
+
+
+def test_a_salesforce_lead_is_read_through_the_shipped_map(fitted: FittedModel) -> None:
+    shipped = tomllib.loads((ROOT / "examples" / "aliases" / "salesforce.toml").read_text())
+    aliases = shipped["leads"]["aliases"]
+    scorer = fitted.trainer.scorer_
+    mapped = LeadScorer(
+        scorer.feature_set, scorer.encoder, scorer.booster, scorer.calibrator, scorer.policy,
+        {**scorer.metadata, "aliases": aliases},
+    )  # fmt: skip
+    loaded = dataclasses.replace(fitted.loaded, scorer=mapped)
+    salesforce = {
+        "Id": "00Q5e00000AbCdE", "CreatedDate": IDEAL["created_at"], "LeadSource": "referral",
+        "Country": "US", "Industry": "Software", "NumberOfEmployees": 300,
+        "Title": "VP of Marketing", "Email": "jane@acme.example", "campaign": "customer-referral",
+        "activities": IDEAL["activities"], "as_of": IDEAL["as_of"],
+    }  # fmt: skip
+    with TestClient(create_app(Settings(**NO_LOG), loaded=loaded)) as mapped_client:
+        answer = mapped_client.post("/v1/score", json=salesforce).json()
+        plain = mapped_client.post("/v1/score", json=IDEAL).json()
+    assert answer["lead_id"] == "00Q5e00000AbCdE"
+    assert answer["warnings"] == []
+    assert answer["score"] == plain["score"] and answer["recommendation"] == plain["recommendation"]

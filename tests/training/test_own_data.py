@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from features import ValidationFailed
 from leadscore.cli import app
-from scoring import Settings
+from scoring import Settings, load_registered
 from training import ConfigError, InsufficientData, load_config, load_dataset, train_and_register
 
 runner = CliRunner()
@@ -131,7 +131,11 @@ def test_audit_catches_the_planted_leaks_and_no_personal_value_reaches_any_artif
     personal = ["email", "phone", "full_name", "sales_notes"]
     text = _demo_config(tmp_path, demo_dir).read_text()
     config = load_config(
-        _write(tmp_path / "own.toml", f"{text}\n[audit]\nallow = {personal!r}\n".replace("'", '"'))
+        _write(
+            tmp_path / "own.toml",
+            f"{text}\n[audit]\nallow = {personal!r}\n".replace("'", '"')
+            + '[leads.aliases]\nNumberOfEmployees = "company_size"\n',
+        )
     )
     assert config.leads.exclude == [] and config.audit.allow == personal
     result = train_and_register(empty_store, config=config)
@@ -142,6 +146,10 @@ def test_audit_catches_the_planted_leaks_and_no_personal_value_reaches_any_artif
     names = result.trainer.scorer_.feature_set.names
     assert not set(names) & {"sales_status", *personal}
     assert "seniority" not in names and "job_title" in names  # text column, parsed
+    registered = load_registered(
+        f"models:/demo-own-export/{result.registration.version}", empty_store.mlflow_tracking_uri
+    ).scorer
+    assert registered.aliases == {"NumberOfEmployees": "company_size"}  # travels in the model
     client = MlflowClient(empty_store.mlflow_tracking_uri)
     run = client.get_run(result.registration.run_id)
     assert "baseline_roc_auc" in run.data.metrics
