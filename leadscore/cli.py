@@ -160,6 +160,12 @@ def train(
         bool,
         typer.Option("--rules-only", help="Too little history: recommend from the policy alone."),
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Let a version trained with no policy replace a champion that has one."
+        ),
+    ] = False,
 ) -> None:
     """Train on an export, log the run to MLflow, register the model, promote it if it wins."""
     _quiet_libraries()
@@ -178,6 +184,7 @@ def train(
             policy=load_policy(policy) if policy else None,
             tune_trials=tune,
             on_step=_progress(status),
+            force=force,
         )
     _print_training(result)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -41,8 +42,8 @@ from training.evaluate import (
     worse_than_baseline,
 )
 from training.examples import Dataset, build_dataset
-from training.gate import GateRules, HoldoutWindow
-from training.policy import PolicyChoice, PolicySpec, load_policy
+from training.gate import GateDecision, GateRules, HoldoutWindow
+from training.policy import PolicyChoice, PolicySpec, load_policy, policy_change
 from training.profile import DataProfile, profile
 from training.registry import Registration, RunRecord
 from training.report import reliability_png, render_report
@@ -110,6 +111,7 @@ def train_and_register(
     tune_trials: int = 0,
     on_step: Say = lambda _message: None,
     policy_choice: PolicyChoice | None = None,
+    force: bool = False,
 ) -> TrainingResult:
     """Train on a dataset config (default: the demo layout in `data_dir`) and register the model.
 
@@ -226,6 +228,7 @@ def train_and_register(
         ),
         window=_holdout_window(export, dataset, splits["holdout"]),
         fingerprint=fingerprint(export, dataset_config, policy, allow_leaky),
+        force=force,
     )
     return TrainingResult(
         trainer,
@@ -251,6 +254,7 @@ def log_and_register(
     record: RunRecord,
     window: HoldoutWindow | None = None,
     fingerprint: str | None = None,
+    force: bool = False,
 ) -> Registration:
     """One MLflow run: log the training, register the model, let the gate decide, log the
     report, which opens with what the gate decided, and only then promote: a run that dies
@@ -271,6 +275,7 @@ def log_and_register(
             client, model_name, version, labels, probabilities, window, GateRules.of(settings),
             top_feature,
         )  # fmt: skip
+        decision = _weigh_policy(decision, settings, client, model_name, version, record, force)
         gate.record(decision)
         report = render_report(
             trainer,
@@ -293,6 +298,40 @@ def log_and_register(
         decision.reason,
         gate.current_champion(client, model_name),
         decision.no_signal,
+    )
+
+
+def _weigh_policy(
+    decision: GateDecision,
+    settings: Settings,
+    client: MlflowClient,
+    model_name: str,
+    version: str,
+    record: RunRecord,
+    force: bool,
+) -> GateDecision:
+    """The gate's decision, told how the policy differs from the serving champion's; a version
+    trained with no policy at all replaces a champion that has one only with --force."""
+    champion = gate.current_champion(client, model_name)
+    if champion is None or record.policy is None:
+        return decision
+    run_id = client.get_model_version(model_name, champion).run_id
+    served = None if run_id is None else registry.logged_policy(settings, run_id)
+    new = record.policy.spec
+    if decision.promote and new is None and served is not None and not force:
+        return dataclasses.replace(
+            decision,
+            promote=False,
+            reason=f"version {version} is not promoted: it was trained with no policy while "
+            f"champion {champion} serves the agreed one ({len(served.icp)} ICP rules, "
+            f"{len(served.exclusions)} exclusions); train with --policy FILE, or pass --force to "
+            f"replace it knowingly. {gate.serving_now(client, model_name)}",
+        )
+    change = policy_change(served, new)
+    if change is None:
+        return decision
+    return dataclasses.replace(
+        decision, reason=f"{decision.reason}. Policy differs from champion {champion}'s: {change}"
     )
 
 

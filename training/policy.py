@@ -117,6 +117,39 @@ class PolicySpec(_Section):
             raise config_error(error, source or "the policy", _SECTIONS) from None
 
 
+def policy_change(before: PolicySpec | None, after: PolicySpec | None) -> str | None:
+    """What changed between two policies, in words; None when they are the same."""
+    if (before is None and after is None) or (
+        before is not None and after is not None and before.digest() == after.digest()
+    ):
+        return None
+    old, new = before or PolicySpec(), after or PolicySpec()
+    changes = []
+    for name, rules_before, rules_after in (
+        ("ICP", old.icp, new.icp),
+        ("exclusions", old.exclusions, new.exclusions),
+    ):
+        added = [r.words() for r in rules_after if r not in rules_before]
+        dropped = [r.words() for r in rules_before if r not in rules_after]
+        if added:
+            changes.append(f"{name} adds: {'; '.join(added)}")
+        if dropped:
+            changes.append(f"{name} drops: {'; '.join(dropped)}")
+    for name in ("sql", "mql"):
+        was, now = getattr(old, name), getattr(new, name)
+        if was != now:
+            changes.append(f"{name.upper()} placement {_placement(was)} -> {_placement(now)}")
+    return "; ".join(changes) or "the policy file changed"
+
+
+def _placement(spec: ThresholdSpec | None) -> str:
+    if spec is None:
+        return "by default"
+    if spec.sales_capacity_per_week is not None:
+        return f"{spec.sales_capacity_per_week:g} leads a week"
+    return f"precision {spec.min_precision:g}"
+
+
 @dataclass(frozen=True)
 class PolicyChoice:
     """The policy a version trains with, and where it came from, in words."""

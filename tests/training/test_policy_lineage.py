@@ -14,6 +14,9 @@ from typer.testing import CliRunner
 from leadscore.cli import app
 from scoring import load_registered
 from tests.conftest import TrainedModel
+from training import PolicySpec, Registration, gate, log_and_register, train_and_register
+from training.policy import PolicyChoice
+from training.registry import RunRecord
 
 runner = CliRunner()
 NOW = "2026-06-01T12:00:00+00:00"
@@ -71,3 +74,34 @@ def test_train_tune_and_retrain_without_a_policy_keep_the_champions(
         assert scorer.metadata["policy"]["hash"] == digest
         [scored] = scorer.score_leads([STUDENT], NOW)
         assert scored.recommendation == "disqualified", (version, scored)
+
+
+@pytest.mark.integration
+def test_a_changed_policy_is_shown_and_no_policy_needs_force(trained_copy: TrainedModel) -> None:
+    settings = trained_copy.settings
+    first = trained_copy.result
+    without_exclusions = PolicySpec.from_dict(
+        {**first.policy.spec.to_dict(), "exclusions": {"rules": []}}
+    )
+    changed = train_and_register(settings, policy=without_exclusions).registration
+    assert "Policy differs from champion 1's: exclusions drops: seniority is student" in (
+        changed.decision
+    )
+    record = RunRecord(data_location="test", policy=PolicyChoice(None, "none"))
+    trainer, dataset = first.trainer, first.dataset
+
+    def register(force: bool) -> Registration:
+        return log_and_register(
+            trainer, dataset, settings, example_lead={"lead_id": "x"},
+            model_name=settings.model_name, record=record, force=force,
+        )  # fmt: skip
+
+    champion = gate.current_champion(MlflowClient(settings.mlflow_tracking_uri), "lead-scoring")
+    refused = register(force=False)
+    assert not refused.promoted
+    assert "trained with no policy while champion" in refused.decision
+    assert "--force" in refused.decision and f"Champion {champion} keeps serving" in (
+        refused.decision
+    )
+    forced = register(force=True)
+    assert forced.promoted, forced.decision
