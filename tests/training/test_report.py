@@ -52,6 +52,10 @@ def test_report_renders_from_a_fitted_model_and_escapes_the_model_name(
     page = render_report(fitted.trainer, fitted.dataset, model_name="lead-scoring", version="1")
     _assert_complete_and_self_contained(page)
     assert "lead-scoring</b> version 1" in page
+    # The agreement in words, never as rule expressions.
+    assert "The ideal customer profile: company size is at least 10; seniority is one of" in page
+    assert "Never passed on, whatever the score, when:\nseniority is student." in page
+    assert "&gt;=" not in page and "seniority ==" not in page
     page = render_report(fitted.trainer, fitted.dataset, model_name="<b>x</b>", version="1")
     assert "<b>x</b>" not in page
     assert "<b>&lt;b&gt;x&lt;/b&gt;</b> version 1" in page

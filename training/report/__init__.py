@@ -99,7 +99,23 @@ def render_report(
         card=_model_card(trainer, baseline_roc_auc, candidates),
         audit=[] if audit is None else audit.table(),
         refusal=None if decision is None or decision.promote else decision.reason,
+        agreement=_agreement(scorer),
     )
+
+
+def _agreement(scorer: LeadScorer) -> Context:
+    """The policy in words: where SQL and MQL start, the floor, the ICP rules, the exclusions."""
+    policy = scorer.policy
+    recorded = scorer.metadata.get("policy") or {}
+    return {
+        "sql": policy.sql_threshold,
+        "mql": policy.mql_threshold,
+        "floor": policy.floor,
+        "icp": [rule.words() for rule in policy.icp],
+        "exclusions": [rule.words() for rule in policy.exclusions],
+        "origin": recorded.get("origin"),
+        "hash": recorded.get("hash"),
+    }
 
 
 def _summary(labels: np.ndarray, top: np.ndarray) -> Context:
