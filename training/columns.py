@@ -77,18 +77,31 @@ def lead_columns(config: DatasetConfig, export: CrmExport) -> list[LeadColumn]:
         skip.add(config.leads.order)
     groups = config.leads.group_of
     categorical = config.leads.categorical
+    transforms = list(config.leads.text.values())
     columns = []
     for column in leads.columns:
         if column in skip:
             continue
         group = groups.get(column, "fit")
         if column in config.leads.text:
-            columns.append(LeadColumn(column, transform=config.leads.text[column], group=group))
+            transform = config.leads.text[column]
+            name = _named(transform, transforms)
+            columns.append(LeadColumn(column, transform=transform, group=group, name=name))
         elif _is_number(leads[column]) and not (categorical is not None and column in categorical):
             columns.append(LeadColumn(column, "numeric", group=group))
         elif categorical is None or column in categorical:
             columns.append(LeadColumn(column, group=group))
     return columns
+
+
+# A column parsed into seniority or business-vs-webmail is named after what it became, as the
+# demo's columns are: a policy's "seniority in [...]" then means the same in every model.
+NAMED_TRANSFORMS = frozenset({"seniority", "email_kind"})
+
+
+def _named(transform: str, transforms: list[str]) -> str | None:
+    """The feature's name when its transform names it (once in the config), else the column's."""
+    return transform if transform in NAMED_TRANSFORMS and transforms.count(transform) == 1 else None
 
 
 def _is_number(values: pd.Series) -> bool:

@@ -527,14 +527,19 @@ def resolve_policy(
         file = config.policy.path
         return PolicyChoice(load_policy(file), f"the dataset config's [policy] ({file})")
     client = MlflowClient(settings.mlflow_tracking_uri)
-    champion = gate.current_champion(client, model_name)
-    if champion is not None:
-        run_id = client.get_model_version(model_name, champion).run_id
+    # This model's champion, else (a notebook's or a test's own model) the production one's.
+    for name in dict.fromkeys((model_name, settings.model_name)):
+        champion = gate.current_champion(client, name)
+        if champion is None:
+            continue
+        run_id = client.get_model_version(name, champion).run_id
         inherited = None if run_id is None else registry.logged_policy(settings, run_id)
         if inherited is not None:
+            whose = "" if name == model_name else f" of {name}"
             return PolicyChoice(
-                inherited, f"champion version {champion}'s policy, kept", inherited=True
+                inherited, f"champion version {champion}{whose}'s policy, kept", inherited=True
             )
+        break
     return PolicyChoice(
         None,
         "NONE: no --policy, LEADSCORE_POLICY_FILE, [policy] in the config or champion policy; "

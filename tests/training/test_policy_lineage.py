@@ -105,3 +105,34 @@ def test_a_changed_policy_is_shown_and_no_policy_needs_force(trained_copy: Train
     )
     forced = register(force=True)
     assert forced.promoted, forced.decision
+
+
+@pytest.mark.integration
+def test_notebook_01_keeps_the_production_policy_without_being_told(
+    trained_copy: TrainedModel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import nbformat
+    from nbclient import NotebookClient
+
+    settings = trained_copy.settings
+    monkeypatch.setenv("LEADSCORE_MLFLOW_TRACKING_URI", settings.mlflow_tracking_uri)
+    monkeypatch.setenv("LEADSCORE_MLFLOW_ARTIFACT_ROOT", str(settings.mlflow_artifact_root))
+    monkeypatch.setenv("LEADSCORE_GATE_BOOTSTRAP_ROUNDS", str(settings.gate_bootstrap_rounds))
+    monkeypatch.setenv("LEADSCORE_DATA_DIR", str(tmp_path / "demo"))
+    monkeypatch.setenv("LEADSCORE_DEMO_LEADS", "4000")
+    monkeypatch.delenv("LEADSCORE_POLICY_FILE", raising=False)
+    path = Path(__file__).parents[2] / "notebooks" / "01_retrain.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    NotebookClient(
+        notebook, timeout=300, kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute()  # fmt: skip
+    printed = " ".join(
+        output.get("text", "") for cell in notebook.cells for output in cell.get("outputs", [])
+    )
+    assert "champion version 1 of lead-scoring's policy, kept" in " ".join(printed.split())
+    scorer = load_registered("models:/lead-scoring-notebook/1", settings.mlflow_tracking_uri).scorer
+    first = trained_copy.result.trainer.scorer_.policy
+    assert scorer.policy.icp == first.icp and scorer.policy.exclusions == first.exclusions
+    [scored] = scorer.score_leads([STUDENT], NOW)
+    assert scored.recommendation == "disqualified"
