@@ -102,7 +102,8 @@ class LeadScorer:
         self.aliases: dict[str, str] = dict(self.metadata.get("aliases", {}))
         self.online = OnlineFeatures(feature_set)
         self._names = feature_set.names
-        self._lead_columns = frozenset(feature_set.lead_columns())
+        self._lead_columns = tuple(feature_set.lead_columns())  # sorted: the hint's candidates
+        self._read_columns = frozenset(self._lead_columns)
         self._vocabularies = [
             (name, frozenset(lookup)) for name, lookup in getattr(encoder, "lookups_", {}).items()
         ]
@@ -197,7 +198,7 @@ class LeadScorer:
         found = [
             unknown_field(key, self._lead_columns)
             for key, value in lead.items()
-            if value is not None and key not in self._lead_columns and key not in LEAD_KEYS
+            if value is not None and key not in self._read_columns and key not in LEAD_KEYS
         ]
         found.extend(
             f"{column} was not sent: scored as unknown"

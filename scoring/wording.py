@@ -5,7 +5,6 @@ from __future__ import annotations
 import difflib
 import functools
 import math
-from collections.abc import Set
 
 from features import CREATED_AT, LEAD_ID, ActivityCount, Attribute, CreatedAt, Feature
 
@@ -71,13 +70,9 @@ def unseen_sentence(feature: Feature, value: object) -> str:
     return f"{label} {value!r} is new to the model (scored as unknown)"
 
 
-def unknown_field(name: str, known: Set[str]) -> str:
-    """A field the model does not read, with the column it most likely meant."""
-    return _unknown_field(name, tuple(sorted(known)))
-
-
 @functools.lru_cache(maxsize=1024)
-def _unknown_field(name: str, known: tuple[str, ...]) -> str:
+def unknown_field(name: str, known: tuple[str, ...]) -> str:
+    """A field the model does not read, with the column (of `known`) it most likely meant."""
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     return f"{name} is not a field the model reads: not used{hint}"

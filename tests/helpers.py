@@ -1,4 +1,4 @@
-"""Small helpers shared by tests that start servers or talk to PostgreSQL."""
+"""Small helpers shared by tests that start servers, run the command or talk to PostgreSQL."""
 
 from __future__ import annotations
 
@@ -8,7 +8,17 @@ import socket
 import pytest
 import sqlalchemy
 
+from scoring import Settings
+
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def use_store(monkeypatch: pytest.MonkeyPatch, store: Settings) -> str:
+    """Point the `leadscore` command (and notebooks) at `store`; returns its tracking URI."""
+    monkeypatch.setenv("LEADSCORE_MLFLOW_TRACKING_URI", store.mlflow_tracking_uri)
+    monkeypatch.setenv("LEADSCORE_MLFLOW_ARTIFACT_ROOT", str(store.mlflow_artifact_root))
+    monkeypatch.setenv("LEADSCORE_GATE_BOOTSTRAP_ROUNDS", str(store.gate_bootstrap_rounds))
+    return store.mlflow_tracking_uri
 
 
 def free_port() -> int:

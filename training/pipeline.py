@@ -312,11 +312,10 @@ def _weigh_policy(
 ) -> GateDecision:
     """The gate's decision, told how the policy differs from the serving champion's; a version
     trained with no policy at all replaces a champion that has one only with --force."""
-    champion = gate.current_champion(client, model_name)
-    if champion is None or record.policy is None:
+    found = _champion_policy(settings, client, model_name)
+    if found is None or record.policy is None:
         return decision
-    run_id = client.get_model_version(model_name, champion).run_id
-    served = None if run_id is None else registry.logged_policy(settings, run_id)
+    champion, served = found
     new = record.policy.spec
     if decision.promote and new is None and served is not None and not force:
         return dataclasses.replace(
@@ -509,6 +508,18 @@ def _check_policy_features(choice: PolicyChoice, feature_set: FeatureSet) -> Non
         ) from None
 
 
+def _champion_policy(
+    settings: Settings, client: MlflowClient, model_name: str
+) -> tuple[str, PolicySpec | None] | None:
+    """The serving champion of `model_name` and the policy it was trained with; None when no
+    champion serves."""
+    champion = gate.current_champion(client, model_name)
+    if champion is None:
+        return None
+    run_id = client.get_model_version(model_name, champion).run_id
+    return champion, None if run_id is None else registry.logged_policy(settings, run_id)
+
+
 def resolve_policy(
     settings: Settings,
     config: DatasetConfig,
@@ -529,11 +540,10 @@ def resolve_policy(
     client = MlflowClient(settings.mlflow_tracking_uri)
     # This model's champion, else (a notebook's or a test's own model) the production one's.
     for name in dict.fromkeys((model_name, settings.model_name)):
-        champion = gate.current_champion(client, name)
-        if champion is None:
+        found = _champion_policy(settings, client, name)
+        if found is None:
             continue
-        run_id = client.get_model_version(name, champion).run_id
-        inherited = None if run_id is None else registry.logged_policy(settings, run_id)
+        champion, inherited = found
         if inherited is not None:
             whose = "" if name == model_name else f" of {name}"
             return PolicyChoice(

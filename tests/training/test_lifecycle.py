@@ -15,16 +15,11 @@ from typer.testing import CliRunner
 from leadscore.cli import app
 from scoring import CHAMPION, Settings
 from tests.conftest import TrainedModel
+from tests.helpers import use_store
 from training import PolicySpec, load_config, train_and_register
 
 runner = CliRunner()
 ROOT = Path(__file__).parents[2]
-
-
-def _env(monkeypatch: pytest.MonkeyPatch, store: Settings) -> None:
-    monkeypatch.setenv("LEADSCORE_MLFLOW_TRACKING_URI", store.mlflow_tracking_uri)
-    monkeypatch.setenv("LEADSCORE_MLFLOW_ARTIFACT_ROOT", str(store.mlflow_artifact_root))
-    monkeypatch.setenv("LEADSCORE_GATE_BOOTSTRAP_ROUNDS", str(store.gate_bootstrap_rounds))
 
 
 def _report(store: Settings, run_id: str) -> str:
@@ -52,7 +47,7 @@ def test_a_leaky_model_kept_with_allow_leaky_is_refused_and_promoted_only_by_for
     body = page.split("<body>", 1)[1]
     assert body.index("Not promoted: this version does not serve") < body.index("In short")
 
-    _env(monkeypatch, empty_store)
+    use_store(monkeypatch, empty_store)
     refused = runner.invoke(app, ["promote", "1", "--model-name", "demo-own-export"])
     assert refused.exit_code == 1
     output = " ".join(refused.output.split())
@@ -101,7 +96,7 @@ def test_retrain_without_any_champion_says_nothing_serves(
     (tmp_path / "noise.toml").write_text(
         '[leads]\npath = "noise.csv"\nid = "id"\norder = "row"\n\n[outcome]\nlabel = "converted"\n'
     )
-    _env(monkeypatch, empty_store)
+    use_store(monkeypatch, empty_store)
     result = runner.invoke(app, ["retrain", "--config", str(tmp_path / "noise.toml")])
     assert result.exit_code == 3, result.output
     output = " ".join(result.output.split())

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from features import ValidationFailed
 from leadscore.cli import app
 from scoring import Settings, load_registered
+from tests.helpers import use_store
 from training import ConfigError, InsufficientData, load_config, load_dataset, train_and_register
 
 runner = CliRunner()
@@ -22,14 +23,6 @@ runner = CliRunner()
 def _write(path: Path, text: str) -> Path:
     path.write_text(text)
     return path
-
-
-def _env(monkeypatch: pytest.MonkeyPatch, store: Settings) -> str:
-    """Point the command at `store`; returns its tracking URI."""
-    monkeypatch.setenv("LEADSCORE_MLFLOW_TRACKING_URI", store.mlflow_tracking_uri)
-    monkeypatch.setenv("LEADSCORE_MLFLOW_ARTIFACT_ROOT", str(store.mlflow_artifact_root))
-    monkeypatch.setenv("LEADSCORE_GATE_BOOTSTRAP_ROUNDS", str(store.gate_bootstrap_rounds))
-    return store.mlflow_tracking_uri
 
 
 def _flat_export(tmp_path: Path, rows: int = 800, seed: int = 0) -> Path:
@@ -100,7 +93,7 @@ def test_a_flat_export_without_order_gets_a_stratified_split_and_a_warning(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, empty_store: Settings
 ) -> None:
     config = _flat_export(tmp_path)
-    _env(monkeypatch, empty_store)
+    use_store(monkeypatch, empty_store)
     result = runner.invoke(app, ["train", "--config", str(config)])
     assert result.exit_code == 0, result.output
     assert "recent-data validation was not possible" in " ".join(result.output.split())
@@ -196,7 +189,7 @@ def test_retrain_exit_codes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, empty_store: Settings
 ) -> None:
     config = _flat_export(tmp_path, rows=1500)
-    store = _env(monkeypatch, empty_store)
+    store = use_store(monkeypatch, empty_store)
     first = runner.invoke(app, ["retrain", "--config", str(config)])
     assert first.exit_code == 0, first.output  # promoted: the first champion
     assert "PROMOTED" in first.output
@@ -231,7 +224,7 @@ def test_rules_only_cold_start_serves_recommendations_without_a_score(
         tmp_path / "policy.toml",
         '[icp]\nrules = ["fit_a >= 0"]\n[exclusions]\nrules = ["segment == \'smb\'"]\n',
     )
-    store = _env(monkeypatch, empty_store)
+    store = use_store(monkeypatch, empty_store)
     refused = runner.invoke(app, ["train", "--config", str(config)])
     assert refused.exit_code == 1 and "expected at least 40 won" in " ".join(refused.output.split())
     result = runner.invoke(
@@ -288,7 +281,7 @@ def test_segment_models_route_leads_through_the_api(
         '[leads]\npath = "segmented.csv"\nid = "id"\n[outcome]\nlabel = "converted"\n'
         '[training]\nsegment_by = "segment"\n',
     )
-    store = _env(monkeypatch, empty_store)
+    store = use_store(monkeypatch, empty_store)
     result = runner.invoke(app, ["train", "--config", str(config)])
     assert result.exit_code == 0, result.output
 

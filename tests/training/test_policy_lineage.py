@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from leadscore.cli import app
 from scoring import load_registered
 from tests.conftest import TrainedModel
+from tests.helpers import use_store
 from training import PolicySpec, Registration, gate, log_and_register, train_and_register
 from training.policy import PolicyChoice
 from training.registry import RunRecord
@@ -45,9 +46,7 @@ def test_train_tune_and_retrain_without_a_policy_keep_the_champions(
     trained_copy: TrainedModel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = trained_copy.settings
-    monkeypatch.setenv("LEADSCORE_MLFLOW_TRACKING_URI", settings.mlflow_tracking_uri)
-    monkeypatch.setenv("LEADSCORE_MLFLOW_ARTIFACT_ROOT", str(settings.mlflow_artifact_root))
-    monkeypatch.setenv("LEADSCORE_GATE_BOOTSTRAP_ROUNDS", str(settings.gate_bootstrap_rounds))
+    use_store(monkeypatch, settings)
     monkeypatch.delenv("LEADSCORE_POLICY_FILE", raising=False)
     first = trained_copy.result.trainer.scorer_.policy
     digest = trained_copy.result.policy.spec.digest()
@@ -115,9 +114,7 @@ def test_notebook_01_keeps_the_production_policy_without_being_told(
     from nbclient import NotebookClient
 
     settings = trained_copy.settings
-    monkeypatch.setenv("LEADSCORE_MLFLOW_TRACKING_URI", settings.mlflow_tracking_uri)
-    monkeypatch.setenv("LEADSCORE_MLFLOW_ARTIFACT_ROOT", str(settings.mlflow_artifact_root))
-    monkeypatch.setenv("LEADSCORE_GATE_BOOTSTRAP_ROUNDS", str(settings.gate_bootstrap_rounds))
+    use_store(monkeypatch, settings)
     monkeypatch.setenv("LEADSCORE_DATA_DIR", str(tmp_path / "demo"))
     monkeypatch.setenv("LEADSCORE_DEMO_LEADS", "4000")
     monkeypatch.delenv("LEADSCORE_POLICY_FILE", raising=False)
