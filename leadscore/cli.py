@@ -579,7 +579,7 @@ def _serve(settings: Settings, banner: str | None = None) -> None:
     from serving import run
 
     configure()
-    if not settings.key_digests() and not settings.is_loopback:
+    if not settings.auth_configured and not settings.is_loopback:
         console.print(
             f"[bold red]Refusing to listen on {settings.host}[/] without API keys: anyone on the "
             "network could score leads and read the report. Set LEADSCORE_API_KEYS "

@@ -27,8 +27,9 @@ class Settings(BaseSettings):
     """Defaults run everything locally: an SQLite MLflow store in the working directory."""
 
     # `model_*` fields name the served model, not pydantic's own namespace.
+    # Inputs stay out of error texts: an API key must never reach a traceback or a log.
     model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, extra="ignore", protected_namespaces=()
+        env_prefix=ENV_PREFIX, extra="ignore", protected_namespaces=(), hide_input_in_errors=True
     )
 
     # Data and training
@@ -51,7 +52,18 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address the server listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port the server listens on.")
     workers: int = Field(1, ge=1, description="Server processes.")
-    api_keys: str = Field("", repr=False, description="`key:scope` pairs, comma separated.")
+    api_keys: str | None = Field(
+        None, repr=False, description="`key:scope` pairs, comma separated; unset: no auth."
+    )
+    api_keys_file: Path | None = Field(
+        None, description="A file of `key:scope` pairs, one per line (instead of API_KEYS)."
+    )
+    secret_key: str | None = Field(
+        None, repr=False, description="Signs report links, keys lead-id hashes; else the file."
+    )
+    secret_file: Path = Field(
+        Path("leadscore.secret"), description="Holds the secret, made on first use (0600)."
+    )
     max_batch_leads: int = Field(1000, ge=1, description="Leads in one batch request.")
     max_activities_per_lead: int = Field(1000, ge=1, description="Activities of one lead.")
     max_body_bytes: int = Field(5_000_000, ge=1024, description="Size of one request body.")
@@ -60,13 +72,34 @@ class Settings(BaseSettings):
         "sqlite:///predictions.db", description="SQLAlchemy URL of the prediction log; '' off."
     )
     prediction_table: str = Field("predictions", description="Table of the prediction log.")
+    prediction_spool: Path = Field(
+        Path("prediction-spool.db"), description="Local spool every logged score goes to first."
+    )
+    prediction_spool_max_mb: int = Field(
+        1024, ge=1, description="Spool size at which scoring answers 503 rather than lose rows."
+    )
+    prediction_spool_degraded_rows: int = Field(
+        100_000, ge=1, description="Rows waiting in the spool past which /readyz says degraded."
+    )
+    read_timeout_seconds: float = Field(
+        10.0, gt=0, description="Time a client has to send a request's headers and body."
+    )
     model_poll_seconds: float = Field(30.0, ge=0, description="Champion checks; 0 turns off.")
 
     @field_validator("api_keys")
     @classmethod
-    def _keys_parse(cls, value: str) -> str:
-        parse_keys(value)
+    def _keys_parse(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_keys(value)
         return value
+
+    @model_validator(mode="after")
+    def _keys_from_one_place(self) -> Settings:
+        if self.api_keys is not None and self.api_keys_file is not None:
+            raise ValueError("set LEADSCORE_API_KEYS or LEADSCORE_API_KEYS_FILE, not both")
+        if self.api_keys_file is not None:
+            parse_keys(_read_keys_file(self.api_keys_file))
+        return self
 
     @model_validator(mode="after")
     def _champion_by_default(self) -> Settings:
@@ -102,22 +135,54 @@ class Settings(BaseSettings):
         )
 
     def key_digests(self) -> dict[str, Scope]:
-        """SHA-256 digest of each API key, with its scope: the keys themselves are not kept."""
-        return parse_keys(self.api_keys)
+        """SHA-256 digest of each API key, with its scope: the keys themselves are not kept.
+        Empty only when no key list is set at all, which keeps the server on loopback."""
+        if self.api_keys_file is not None:
+            return parse_keys(_read_keys_file(self.api_keys_file))
+        return {} if self.api_keys is None else parse_keys(self.api_keys)
+
+    @property
+    def auth_configured(self) -> bool:
+        return self.api_keys is not None or self.api_keys_file is not None
 
 
 def parse_keys(spec: str) -> dict[str, Scope]:
-    """`"k1:score,k2:admin"` -> {sha256(k1): "score", sha256(k2): "admin"}."""
+    """`"k1:score,k2:admin"` (or one pair per line) -> {sha256(k1): "score", ...}.
+
+    Several keys may share a scope, which is how keys rotate: add the new key, move clients,
+    remove the old one. A list that is set but holds no key is an error, not "auth off"; and
+    no part of a key is ever echoed, since the text after the last ':' may be one too.
+    """
     keys: dict[str, Scope] = {}
-    for item in filter(None, (part.strip() for part in spec.split(","))):
-        key, _, scope = item.rpartition(":")
-        if not key or scope not in SCOPES:
+    entries = [part.strip() for part in spec.replace("\n", ",").split(",")]
+    for position, item in enumerate(entries, start=1):
+        if not item or item.startswith("#"):
+            continue
+        key, colon, scope = item.rpartition(":")
+        if not colon or not key.strip():
             raise ValueError(
-                f"expected LEADSCORE_API_KEYS entries like 'key:score' or 'key:admin', got "
-                f"{item.split(':')[0][:4]}...:{scope!r}"
+                f"entry {position} is not 'key:scope'; expected entries like 'key:score' or "
+                "'key:admin', separated by commas or new lines"
             )
-        keys[key_digest(key)] = scope  # type: ignore[assignment]
+        if scope not in SCOPES:
+            raise ValueError(
+                f"entry {position} has an unknown scope; expected 'score' or 'admin' "
+                "(lower case) after the last ':'"
+            )
+        keys[key_digest(key.strip())] = scope  # type: ignore[assignment]
+    if not keys:
+        raise ValueError(
+            "the API key list is set but holds no key; set 'key:score' or 'key:admin' pairs, "
+            "or unset it to serve on loopback without keys"
+        )
     return keys
+
+
+def _read_keys_file(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ValueError(f"cannot read the API keys file {path}: {error}") from None
 
 
 def key_digest(key: str) -> str:
@@ -136,6 +201,7 @@ def load_settings(**overrides: object) -> Settings:
             name = f"{ENV_PREFIX}{field.upper()}" if field else "the settings"
             message = str(problem["msg"]).removeprefix("Value error, ")
             # API keys are secrets: never echoed, not even in an error.
-            shown = "" if field == "api_keys" else f" (got {problem.get('input')!r})"
+            secret = field in ("api_keys", "api_keys_file", "secret_key") or not field
+            shown = "" if secret else f" (got {problem.get('input')!r})"
             problems.append(f"{name}: {message}{shown}")
         raise SettingsError("; ".join(problems)) from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -59,7 +60,55 @@ def test_admin_key_reads_the_report(guarded: TestClient) -> None:
     assert guarded.get("/healthz").status_code == 200  # probes need no key
 
 
-def test_bad_key_configuration_fails_at_start_naming_the_variable_not_the_key() -> None:
+@pytest.mark.parametrize(
+    "keys",
+    ["secret-key-value:superuser", "secret-key-value:Admin", "secret-key-value", "", " ", ",",
+     " , ", ":score", "secret-key-value:score,other-secret:"],
+)  # fmt: skip
+def test_blank_or_malformed_keys_fail_at_start_naming_the_variable_never_the_key(
+    keys: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LEADSCORE_API_KEYS", keys)
     with pytest.raises(SettingsError, match="LEADSCORE_API_KEYS") as failure:
-        load_settings(api_keys="secret-key-value:superuser")
-    assert "secret-key-value" not in str(failure.value)
+        load_settings()
+    for secret in ("secret-key-value", "secret", "other-secret"):
+        assert secret not in str(failure.value)
+
+
+def test_a_blank_key_list_never_serves_a_public_address_without_auth(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A key list that parses to nothing used to mean "auth off" while the public-address guard
+    saw a non-empty string."""
+    from typer.testing import CliRunner
+
+    from leadscore.cli import app
+
+    monkeypatch.setenv("LEADSCORE_API_KEYS", " , ")
+    result = CliRunner().invoke(app, ["serve", "--host", "0.0.0.0", "--port", "8999"])
+    assert result.exit_code == 1
+    assert "LEADSCORE_API_KEYS" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_keys_from_a_file_with_several_keys_per_scope_for_rotation(
+    tmp_path: Path, fitted: FittedModel
+) -> None:
+    path = tmp_path / "keys"
+    path.write_text(
+        f"# rotated monthly\nold-{SCORE_KEY}:score\n{SCORE_KEY}:score\n{ADMIN_KEY}:admin\n"
+    )
+    settings = load_settings(api_keys_file=path, prediction_db="", model_poll_seconds=0)
+    assert sorted(settings.key_digests().values()) == ["admin", "score", "score"]
+    app = create_app(settings, loaded=fitted.loaded)
+    with TestClient(app) as client:
+        for key in (f"old-{SCORE_KEY}", SCORE_KEY):
+            assert client.get("/v1/model", headers={"X-API-Key": key}).status_code != 401
+        assert client.get("/v1/model", headers={"X-API-Key": "nope"}).status_code == 401
+    with pytest.raises(SettingsError, match="not both"):
+        load_settings(api_keys_file=path, api_keys=f"{SCORE_KEY}:score")
+    (tmp_path / "empty").write_text("# nothing yet\n")
+    with pytest.raises(SettingsError, match="holds no key"):
+        load_settings(api_keys_file=tmp_path / "empty")
+    with pytest.raises(SettingsError, match="cannot read"):
+        load_settings(api_keys_file=tmp_path / "missing")
