@@ -472,12 +472,15 @@ def score(
 def _load_model(model_uri: str | None) -> LoadedModel:
     from mlflow.exceptions import MlflowException
 
+    from scoring import StoreError
     from serving import load_model
 
     settings = _settings(model_uri=model_uri)
     with console.status("Loading the model"):
         try:
             return load_model(settings.model_uri, settings.mlflow_tracking_uri)
+        except StoreError as error:  # no store is no model yet, or no way to read one
+            raise NoModel(f"expected a model at {settings.model_uri}; {error}") from None
         except MlflowException as error:
             raise NoModel(
                 f"expected a model at {settings.model_uri} in {settings.mlflow_tracking_uri}, "
@@ -509,11 +512,13 @@ def promote(
     _quiet_libraries()
     from mlflow import MlflowClient
 
+    from scoring import check_store
     from training import RegistryError, refusals
     from training import promote as promote_version
 
     settings = _settings(model_name=model_name)
     name = settings.model_name
+    check_store(settings.mlflow_tracking_uri, create=False)
     client = MlflowClient(settings.mlflow_tracking_uri)
     against = refusals(client, name, version)
     if against and not force:
@@ -534,10 +539,12 @@ def rollback(model_name: ModelNameOption = None) -> None:
     _quiet_libraries()
     from mlflow import MlflowClient
 
+    from scoring import check_store
     from training import rollback as roll_back
 
     settings = _settings(model_name=model_name)
     name = settings.model_name
+    check_store(settings.mlflow_tracking_uri, create=False)
     replaced, restored = roll_back(MlflowClient(settings.mlflow_tracking_uri), name)
     console.print(f"{name} champion: version {restored} again (was {replaced})")
 

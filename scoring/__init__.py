@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from scoring.calibrator import Calibrator
     from scoring.encoding import FeatureEncoder
-    from scoring.errors import InvalidRule, ModelArtifactError, SettingsError, TablesTooLarge
+    from scoring.errors import (
+        InvalidRule,
+        ModelArtifactError,
+        SettingsError,
+        StoreError,
+        TablesTooLarge,
+    )
     from scoring.policy import FLOOR_SHARE_OF_BASE_RATE, Grade, Policy, Recommendation, Rule
     from scoring.pyfunc import (
         REGISTERED_URI,
@@ -34,6 +40,7 @@ if TYPE_CHECKING:
         key_digest,
         load_settings,
     )
+    from scoring.store import check_store
     from scoring.treeshap import TreeShapTables
 
 # Each public name and the module that defines it: imported on first use.
@@ -59,8 +66,10 @@ _EXPORTS = {
     "ScoredLead": "scoring.scorer",
     "Settings": "scoring.settings",
     "SettingsError": "scoring.errors",
+    "StoreError": "scoring.errors",
     "TablesTooLarge": "scoring.errors",
     "TreeShapTables": "scoring.treeshap",
+    "check_store": "scoring.store",
     "input_example": "scoring.pyfunc",
     "key_digest": "scoring.settings",
     "load_registered": "scoring.pyfunc",
@@ -90,8 +99,10 @@ __all__ = [
     "ScoredLead",
     "Settings",
     "SettingsError",
+    "StoreError",
     "TablesTooLarge",
     "TreeShapTables",
+    "check_store",
     "input_example",
     "key_digest",
     "load_registered",

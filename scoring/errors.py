@@ -4,6 +4,7 @@ LeadscoreError
 ├── ModelArtifactError     a saved model is missing, corrupt, or not a leadscore model
 ├── InvalidRule            a policy rule that cannot be read
 ├── SettingsError          a LEADSCORE_* variable holds a value it cannot (names it)
+├── StoreError             the MLflow store is missing or cannot be reached (names the URI)
 └── TablesTooLarge         trees too deep for TreeSHAP tables: the scorer uses pred_contrib
 """
 
@@ -22,6 +23,11 @@ class InvalidRule(LeadscoreError):
 
 class SettingsError(LeadscoreError):
     """The environment configures leadscore with a value it cannot use."""
+
+
+class StoreError(LeadscoreError):
+    """The MLflow store named by LEADSCORE_MLFLOW_TRACKING_URI is absent or unreachable: said in
+    one line and at once, rather than after MLflow's minutes of retries or by creating it."""
 
 
 class TablesTooLarge(LeadscoreError):

@@ -25,6 +25,7 @@ from mlflow.types.schema import Array, ColSpec, Object, Property, Schema
 from features import ACTIVITY_TYPE, CREATED_AT, LEAD_ID, OCCURRED_AT, FeatureSet
 from scoring.errors import ModelArtifactError
 from scoring.scorer import LeadScorer
+from scoring.store import check_store
 
 SCORER_ARTIFACT = "scorer"
 REGISTERED_URI = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[^/]+)|/(?P<version>\d+))$")
@@ -107,7 +108,9 @@ class RegisteredScorer:
 
 
 def load_registered(uri: str, tracking_uri: str) -> RegisteredScorer:
-    """Load `uri`, resolving an alias to its version first so name, version and model agree."""
+    """Load `uri`, resolving an alias to its version first so name, version and model agree;
+    a missing or unreachable store is a `StoreError` at once, never created or waited for."""
+    check_store(tracking_uri, create=False)
     mlflow.set_tracking_uri(tracking_uri)
     match = REGISTERED_URI.match(uri)
     if match:

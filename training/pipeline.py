@@ -27,7 +27,7 @@ from features import (
     micros_to_datetime,
     series_to_micros,
 )
-from scoring import LeadScorer, Policy, Settings
+from scoring import LeadScorer, Policy, Settings, check_store
 from training import gate, registry
 from training.audit import AuditReport, audit
 from training.columns import demo_feature_set, feature_set_for
@@ -537,6 +537,7 @@ def resolve_policy(
     if config.policy is not None:
         file = config.policy.path
         return PolicyChoice(load_policy(file), f"the dataset config's [policy] ({file})")
+    check_store(settings.mlflow_tracking_uri, create=True)
     client = MlflowClient(settings.mlflow_tracking_uri)
     # This model's champion, else (a notebook's or a test's own model) the production one's.
     for name in dict.fromkeys((model_name, settings.model_name)):

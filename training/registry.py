@@ -27,6 +27,7 @@ from scoring import (
     LeadScorer,
     Rule,
     Settings,
+    check_store,
     input_example,
     model_code,
     signature,
@@ -100,7 +101,9 @@ def logged_policy(settings: Settings, run_id: str) -> PolicySpec | None:
 
 @contextmanager
 def training_run(settings: Settings) -> Iterator[Run]:
-    """An MLflow run in the leadscore experiment of the configured store."""
+    """An MLflow run in the leadscore experiment of the configured store, which training may
+    create (the first model's) but not wait minutes for."""
+    check_store(settings.mlflow_tracking_uri, create=True)
     mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
     experiment_id = _experiment_id(settings)
     with mlflow.start_run(experiment_id=experiment_id) as run:
@@ -248,6 +251,7 @@ def log_decision_tag(reason: str) -> None:
 
 def find_version_by_fingerprint(settings: Settings, name: str, fingerprint: str) -> str | None:
     """The newest version already trained on this very data, if any."""
+    check_store(settings.mlflow_tracking_uri, create=True)
     client = MlflowClient(settings.mlflow_tracking_uri)
     try:
         versions = client.search_model_versions(
