@@ -35,7 +35,13 @@ def canonical_columns(
     source: str,
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """The file's columns under the names the model reads: the dataset config's id, created_at
-    and activity columns renamed as training renamed them."""
+    and activity columns renamed as training renamed them.
+
+    A leads file without rows is refused (a header alone is an export that went wrong, not zero
+    leads to score); activities may have none, as new leads often do.
+    """
+    if leads.empty:
+        raise ScoringInputError(f"{source}: has no rows, only a header; expected a row per lead")
     if config is not None:
         renames = {config.leads.id: LEAD_ID, config.leads.created_at: CREATED_AT}
         leads = leads.rename(columns={k: v for k, v in renames.items() if k})

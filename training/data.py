@@ -1,12 +1,18 @@
 """The one place that reads CRM exports: files or SQL, checked row by row against the config.
 
 Every problem is collected in one pass (up to a cap) with its file or table, row and column, so a
-user fixes the export once instead of once per error.
+user fixes the export once instead of once per error. A file that is no table at all is one line
+instead: a CSV must be UTF-8 (a BOM is fine), separated as its config section says, with cells of
+at most 131,072 characters (the csv module's limit); a Parquet file must be whole.
 """
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import csv
+import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,12 +41,17 @@ from training.config import (
     TableSource,
     parse_config,
 )
+from training.errors import UnreadableFile
 
 PROBLEM_CAP = 100
 _A_COLUMN = "a column of that name"
 NUMERIC_SHARE = 0.95  # an undeclared column whose cells are nearly all numbers is numeric
 POSITIVE_LABELS = frozenset({"1", "yes", "y", "true", "won", "win", "converted"})
 NEGATIVE_LABELS = frozenset({"0", "no", "n", "false", "lost", "loss", "not converted"})
+SNIFF_BYTES = 65_536  # the start of a file read to check its separator and encoding
+SEPARATORS = (",", ";", "\t", "|")
+_EMPTY = "is empty; expected column names and rows"
+_NO_ROWS = "has no rows, only a header; expected a row per lead"
 
 
 @dataclass(frozen=True)
@@ -88,24 +99,34 @@ class _Problems:
             self.add(table.source, int(table.rows[position]), column, found, expected)
 
 
-def read_source(source: TableSource, problems: _Problems | None = None) -> Table:
-    """Read one table. For CSV, rows with the wrong number of fields are reported and skipped."""
+def read_source(
+    source: TableSource, problems: _Problems | None = None, *, section: str | None = None
+) -> Table:
+    """Read one table. For CSV, rows with the wrong number of fields are reported and skipped.
+
+    `section` is the dataset config section that sets this table's separator, for the hint when
+    the file is separated by another; None for a file named on the command line.
+    """
     path = source.path
     if path is None:
         return _read_sql(source)
     if not path.is_file():
         raise DataContractError(f"expected a file, found nothing at {path}", source=source.name)
-    if path.suffix == ".parquet":
-        frame = pd.read_parquet(path)
-        return Table(frame, np.arange(1, len(frame) + 1), str(path))
-    if path.suffix not in (".csv", ".txt", ".tsv"):
+    if path.suffix not in (".parquet", ".csv", ".txt", ".tsv"):
         raise DataContractError(
             f"expected a .csv or .parquet file, got {path.name!r}", source=source.name
         )
+    if path.stat().st_size == 0:
+        raise UnreadableFile(_EMPTY, source=str(path))
+    if path.suffix == ".parquet":
+        frame = _read_parquet(path)
+        return Table(frame, np.arange(1, len(frame) + 1), str(path))
+    _check_start(path, source.separator, section)
     bad_lines = _scan_field_counts(path, source.separator, problems)
     frame = pd.read_csv(
         path,
         sep=source.separator,
+        encoding="utf-8-sig",
         skiprows=sorted(bad_lines),
         skip_blank_lines=False,
         low_memory=False,
@@ -115,23 +136,114 @@ def read_source(source: TableSource, problems: _Problems | None = None) -> Table
     return Table(frame, good[: len(frame)], str(path))
 
 
+def _read_parquet(path: Path) -> pd.DataFrame:
+    from pyarrow import ArrowException
+
+    try:
+        return pd.read_parquet(path)
+    except (ArrowException, OSError) as error:
+        detail = re.sub(r"^Could not open Parquet input source '.*?': ", "", str(error))
+        reason = detail.partition("\n")[0].split(". ")[0].rstrip(".")
+        raise UnreadableFile(
+            f"is not a readable Parquet file ({reason}); export it again",
+            source=str(path),
+        ) from error
+
+
+def _check_start(path: Path, separator: str, section: str | None) -> None:
+    """Refuse UTF-16, a blank start and another separator than `separator`, from the first few
+    KB only: a good file costs one small read; the rest of the checks are exceptions."""
+    with path.open("rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+    if (
+        head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+        or head.count(0) > len(head) // 4
+    ):
+        raise UnreadableFile("is not UTF-8 (looks like UTF-16); save it as UTF-8", source=str(path))
+    lines = head.decode("utf-8-sig", errors="replace").splitlines()
+    if not any(line.strip() for line in lines):
+        raise UnreadableFile(_EMPTY, source=str(path))
+    if not lines[0].strip():
+        raise UnreadableFile("line 1 is blank; expected the header there", source=str(path))
+    if len(next(csv.reader(lines[:1], delimiter=separator))) > 1:
+        return
+    for other in SEPARATORS:
+        # the header and the line after it (when there is one) split alike
+        counts = {len(record) for record in csv.reader(lines[:2], delimiter=other)}
+        if other != separator and len(counts) == 1 and counts.pop() > 1:
+            fix = (
+                f"save it {_separator_name(separator)}-separated"
+                if section is None
+                else f"set separator = {json.dumps(other)} in the [{section}] section of the "
+                "dataset config"
+            )
+            raise UnreadableFile(
+                f"looks like {_separator_name(other)}-separated, not "
+                f"{_separator_name(separator)}-separated; {fix}",
+                source=str(path),
+            )
+
+
+def _separator_name(separator: str) -> str:
+    return "tab" if separator == "\t" else repr(separator)
+
+
 def _scan_field_counts(path: Path, separator: str, problems: _Problems | None) -> set[int]:
-    """Line numbers (0 = header) of records whose field count differs from the header's."""
+    """Line numbers (0 = header) of records whose field count differs from the header's.
+
+    This pass reads the whole file, so a byte that is not UTF-8 or a cell over the csv module's
+    limit (131,072 characters unless raised) surfaces here, as one line naming the file.
+    """
     bad: set[int] = set()
-    with path.open(newline="") as handle:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.reader(handle, delimiter=separator)
-        header = next(reader, None)
-        if header is None:
-            raise DataContractError("expected a header line, got an empty file", source=str(path))
-        for record in reader:
-            if len(record) != len(header):
-                line = reader.line_num
-                bad.add(line - 1)
-                if problems is not None:
-                    problems.add(
-                        str(path), line, None, f"{len(record)} fields", f"{len(header)} fields"
-                    )
+        try:
+            header = next(reader)
+            for record in reader:
+                if len(record) != len(header):
+                    line = reader.line_num
+                    bad.add(line - 1)
+                    if problems is not None:
+                        problems.add(
+                            str(path), line, None, f"{len(record)} fields", f"{len(header)} fields"
+                        )
+        except UnicodeDecodeError as error:
+            raise UnreadableFile(_not_utf8(path, error), source=str(path)) from error
+        except csv.Error as error:
+            if not str(error).startswith("field larger than field limit"):
+                raise
+            raise UnreadableFile(_too_long(path, separator), source=str(path)) from error
     return bad
+
+
+def _not_utf8(path: Path, error: UnicodeDecodeError) -> str:
+    """The bad byte, and its line found by reading again: only a broken file pays for that."""
+    where = ""
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, 1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                where = f" at line {number}"
+                break
+    byte = error.object[error.start]
+    return f"byte 0x{byte:02x}{where} is not UTF-8 (latin-1 or Windows-1252?); save it as UTF-8"
+
+
+def _too_long(path: Path, separator: str) -> str:
+    """Where the record with the over-long cell starts and where the csv module gave up, by
+    reading again (only a broken file pays for that): apart, they point at an unclosed quote."""
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.reader(handle, delimiter=separator)
+        start = 1
+        with contextlib.suppress(csv.Error):
+            for _ in reader:
+                start = reader.line_num + 1
+        end = reader.line_num
+    limit = f"over {csv.field_size_limit():,} characters, the most a cell may hold"
+    if start == end:
+        return f"line {start} has a cell {limit}"
+    return f"line {start} starts a cell that runs to line {end}, {limit} (an unclosed quote?)"
 
 
 def _read_sql(source: TableSource) -> Table:
@@ -166,21 +278,27 @@ def read_file(path: Path) -> pd.DataFrame:
 def load_dataset(config: DatasetConfig, *, cap: int = PROBLEM_CAP) -> CrmExport:
     """Read every table of `config`, check it row by row, and return the canonical export.
 
-    Raises `ValidationFailed` listing every problem (up to `cap`) when anything is wrong.
+    Raises `ValidationFailed` listing every problem (up to `cap`) when anything is wrong. A leads
+    table without rows is refused; activities and outcomes tables may have none, since an export
+    taken before any activity or closed deal is still true (training's minimum per class says
+    when too few leads have closed).
     """
     problems = _Problems(cap)
-    leads_table = read_source(config.leads.source, problems)
+    leads_table = read_source(config.leads.source, problems, section="leads")
+    # rows that were all malformed are problems that say more than "no rows"
+    if leads_table.frame.empty and not problems.total:
+        raise DataContractError(_NO_ROWS, source=leads_table.source)
     _require_columns(leads_table, _lead_columns(config), problems)
     outcomes_table = activities_table = None
     if config.outcome.source is not None:
-        outcomes_table = read_source(config.outcome.source, problems)
+        outcomes_table = read_source(config.outcome.source, problems, section="outcome")
         _require_columns(
             outcomes_table,
             [config.outcome.id, config.outcome.status, config.outcome.closed_at],
             problems,
         )
     if config.activities is not None:
-        activities_table = read_source(config.activities.source, problems)
+        activities_table = read_source(config.activities.source, problems, section="activities")
         _require_columns(
             activities_table,
             [config.activities.id, config.activities.occurred_at, config.activities.type],

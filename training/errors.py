@@ -1,6 +1,8 @@
 """Errors of training, under `features.LeadscoreError`.
 
 LeadscoreError
+├── DataContractError      (features)
+│   └── UnreadableFile     a file is not a table leadscore can read (names file and problem)
 ├── ConfigError            a dataset config or policy file is wrong (names file and key)
 ├── InsufficientData       too few won or lost leads to learn from
 ├── UnusableSplit          a split without both won and lost leads
@@ -10,7 +12,7 @@ LeadscoreError
 
 from __future__ import annotations
 
-from features import LeadscoreError
+from features import DataContractError, LeadscoreError
 
 
 class ConfigError(LeadscoreError):
@@ -21,6 +23,11 @@ class ConfigError(LeadscoreError):
         self.key = key
         where = ": ".join(part for part in (source, key) if part)
         super().__init__(f"{where}: {message}" if where else message)
+
+
+class UnreadableFile(DataContractError):
+    """A file that cannot be read as a table at all (separator, encoding, a huge cell, corrupt
+    Parquet, no content): one line naming the file, since no row or column can be checked."""
 
 
 class InsufficientData(LeadscoreError):
