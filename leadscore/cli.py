@@ -17,7 +17,7 @@ import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -594,19 +594,39 @@ def _serve(settings: Settings, banner: str | None = None) -> None:
             highlight=False,
         )
         raise typer.Exit(CANNOT_SERVE)
+    _check_port(settings)
     if banner:
         # Plain print: rich would wrap the curl line and read its JSON brackets as markup.
         print(banner, flush=True)
     try:
-        run(settings.host, settings.port, settings.workers, setup=configure)
-    except OSError as error:
-        console.print(
-            f"[bold red]Cannot listen on {settings.host}:{settings.port}[/]: {error.strerror}; "
-            "the address is probably already in use: stop the other server or set "
-            "LEADSCORE_PORT.",
-            highlight=False,
+        run(
+            settings.host,
+            settings.port,
+            settings.workers,
+            setup=configure,
+            read_timeout=settings.read_timeout_seconds,
         )
-        raise typer.Exit(CANNOT_SERVE) from None
+    except OSError as error:  # taken between the check and the bind
+        _cannot_listen(settings, error)
+
+
+def _check_port(settings: Settings) -> None:
+    """Exit 2 at once when the address is taken, before anything slow is loaded."""
+    from serving.server import check_port
+
+    try:
+        check_port(settings.host, settings.port)
+    except OSError as error:
+        _cannot_listen(settings, error)
+
+
+def _cannot_listen(settings: Settings, error: OSError) -> NoReturn:
+    console.print(
+        f"[bold red]Cannot listen on {settings.host}:{settings.port}[/]: {error.strerror}; "
+        "the address is probably already in use: stop the other server or set LEADSCORE_PORT.",
+        highlight=False,
+    )
+    raise typer.Exit(CANNOT_SERVE) from None
 
 
 @app.command()
@@ -628,6 +648,7 @@ def demo(
     from training import load_policy, train_and_register
 
     settings = _settings(data_dir=out, demo_leads=leads, port=port)
+    _check_port(settings)
     out, leads = settings.data_dir, settings.demo_leads
     if demo_data.is_complete(out, n_leads=leads, seed=seed):
         console.print(f"Reusing the demo data in {out}")

@@ -7,7 +7,10 @@ turns a bad value into one line naming the variable.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
+import secrets
 from pathlib import Path
 from typing import Literal
 
@@ -131,6 +134,8 @@ class Settings(BaseSettings):
                 "mlflow_tracking_uri": sqlite(self.mlflow_tracking_uri),
                 "mlflow_artifact_root": path(self.mlflow_artifact_root),
                 "prediction_db": sqlite(self.prediction_db),
+                "prediction_spool": path(self.prediction_spool),
+                "secret_file": path(self.secret_file),
             }
         )
 
@@ -140,6 +145,27 @@ class Settings(BaseSettings):
         if self.api_keys_file is not None:
             return parse_keys(_read_keys_file(self.api_keys_file))
         return {} if self.api_keys is None else parse_keys(self.api_keys)
+
+    def secret(self) -> bytes:
+        """The server's secret: LEADSCORE_SECRET_KEY, else the secret file, made on first use.
+
+        It signs report links and keys the hashes of lead ids that are emails or phones, so
+        every worker, the command line and later restarts must share it: losing the file
+        breaks the links and the joins of hashed ids with outcomes.
+        """
+        if self.secret_key:
+            return self.secret_key.encode()
+        if not self.secret_file.exists():
+            # Written aside and linked in place: a worker starting at the same moment reads
+            # either no file or the whole secret, never a half-written one.
+            draft = self.secret_file.with_name(f".{self.secret_file.name}.{os.getpid()}")
+            draft.parent.mkdir(parents=True, exist_ok=True)
+            draft.write_text(secrets.token_hex(32))
+            draft.chmod(0o600)
+            with contextlib.suppress(FileExistsError):
+                os.link(draft, self.secret_file)
+            draft.unlink()
+        return self.secret_file.read_bytes().strip()
 
     @property
     def auth_configured(self) -> bool:

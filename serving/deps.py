@@ -17,6 +17,7 @@ from serving.errors import ModelUnavailable
 from serving.loading import LoadedModel
 from serving.observe import Metrics
 from serving.predlog import PredictionLog
+from serving.privacy import LeadKey
 
 
 def loaded_model(request: Request) -> LoadedModel:
@@ -26,7 +27,8 @@ def loaded_model(request: Request) -> LoadedModel:
         reason = request.app.state.load_error or "no model loaded"
         raise ModelUnavailable(
             f"expected a model at {request.app.state.settings.model_uri}, got none ({reason}); "
-            "train one with `leadscore train` (or run `make demo`), then restart the server"
+            "the server keeps trying; without a model yet, train one with `leadscore train` "
+            "(or run `make demo`)"
         )
     return model
 
@@ -44,6 +46,7 @@ class Scoring:
     metrics: Metrics
     prediction_log: PredictionLog | None
     batch_slot: anyio.CapacityLimiter
+    lead_key: LeadKey
 
     @classmethod
     def of(cls, request: Request) -> Scoring:
@@ -54,6 +57,7 @@ class Scoring:
             state.metrics,
             state.prediction_log,
             state.batch_slot,
+            state.lead_key,
         )
 
 

@@ -8,10 +8,12 @@
         ├── Forbidden             403 forbidden
         ├── NoReport              404 no_report
         ├── BatchTooLarge         413 batch_too_large
+        ├── UnsupportedMediaType  415 unsupported_media_type
         ├── InvalidParameter      422 invalid_request
         ├── TooManyActivities     422 too_many_activities
         ├── UnusedInput           422 unused_input (?strict=true)
-        └── ModelUnavailable      503 model_unavailable
+        ├── ModelUnavailable      503 model_unavailable
+        └── PredictionLogFull     503 prediction_log_full
 
 Domain exceptions (`features.InvalidLeadError`, pydantic's validation errors) become answers
 here, and only here. Anything unexpected answers 500 `internal_error` with a request id that the
@@ -26,6 +28,7 @@ import uuid
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from features import InvalidLeadError, LeadscoreError
@@ -66,6 +69,11 @@ class BatchTooLarge(ApiError):
     code = "batch_too_large"
 
 
+class UnsupportedMediaType(ApiError):
+    status_code = 415
+    code = "unsupported_media_type"
+
+
 class InvalidParameter(ApiError):
     status_code = 422
     code = "invalid_request"
@@ -88,6 +96,13 @@ class ModelUnavailable(ApiError):
     code = "model_unavailable"
 
 
+class PredictionLogFull(ApiError):
+    """The prediction log could not keep the scores: they are not answered, so not lost."""
+
+    status_code = 503
+    code = "prediction_log_full"
+
+
 def error_body(
     code: str, message: str, field: str | None = None
 ) -> dict[str, dict[str, str | None]]:
@@ -100,6 +115,16 @@ def body_too_large(max_bytes: int) -> dict[str, dict[str, str | None]]:
         f"expected a request body of at most {max_bytes} bytes; send fewer leads or activities "
         "per request",
     )
+
+
+def describe(error: ValidationError, prefix: str = "") -> tuple[str, str]:
+    """A validation error as one message and the field it names (the first problem's)."""
+    problems = error.errors(include_url=False)
+    field = _location((prefix, *problems[0]["loc"]) if prefix else tuple(problems[0]["loc"]))
+    message = f"{field}: {str(problems[0]['msg']).removeprefix('Value error, ')}"
+    if len(problems) > 1:
+        message += f" (and {len(problems) - 1} more problems)"
+    return message, field
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
@@ -126,9 +151,14 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(_request: Request, error: RequestValidationError) -> JSONResponse:
         first = error.errors()[0]
         field = _location(tuple(first.get("loc", ())))
-        message = f"{field}: {first.get('msg', 'invalid value')}"
+        message = f"{field}: {str(first.get('msg', 'invalid value')).removeprefix('Value error, ')}"
         if len(error.errors()) > 1:
             message += f" (and {len(error.errors()) - 1} more problems)"
+        return JSONResponse(error_body("invalid_request", message, field), status_code=422)
+
+    @app.exception_handler(ValidationError)
+    async def _body(_request: Request, error: ValidationError) -> JSONResponse:
+        message, field = describe(error)
         return JSONResponse(error_body("invalid_request", message, field), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from serving.errors import body_too_large
+from serving.predlog import PredictionLog
 
 
 class Metrics:
@@ -30,6 +34,37 @@ class Metrics:
             "leadscore_scores", "Leads scored, by recommendation.", ["recommendation"],
             registry=self.registry,
         )  # fmt: skip
+        self.lead_errors = Counter(
+            "leadscore_lead_errors", "Leads of a batch answered with an error, by code.",
+            ["code"], registry=self.registry,
+        )  # fmt: skip
+
+    def watch(self, log: PredictionLog) -> None:
+        """Export the prediction log's spool depth, rows shipped and rows quarantined."""
+        self.registry.register(_LogCollector(log))
+
+
+class _LogCollector(Collector):
+    def __init__(self, log: PredictionLog) -> None:
+        self.log = log
+
+    def collect(self) -> Iterator[Metric]:
+        health = self.log.health()
+        yield GaugeMetricFamily(
+            "leadscore_prediction_spool_depth",
+            "Scores kept in the local spool, not yet in the prediction database.",
+            value=health["spool_depth"],
+        )
+        yield CounterMetricFamily(
+            "leadscore_prediction_rows_shipped",
+            "Rows this worker moved from the spool into the prediction database.",
+            value=health["shipped"],
+        )
+        yield GaugeMetricFamily(
+            "leadscore_prediction_rows_quarantined",
+            "Rows the prediction database refused, kept aside in the spool.",
+            value=health["quarantined"],
+        )
 
 
 class BodyLimitAndMetrics:

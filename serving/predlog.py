@@ -1,18 +1,39 @@
-"""The prediction log: every score written to a database, off the request path.
+"""The prediction log: every answered score is kept, through crashes, outages and bad rows.
 
-Requests only put rows on a queue; one writer thread inserts them in batches. Closing the log
-(on a clean shutdown) drains the queue first, so no row is lost. No personal data is written:
-only the lead id, the model, the score, the recommendation, the time and a hash of the features.
+A score is first committed to a local spool (SQLite in WAL mode) before its answer is sent, and
+a shipper thread then copies the spool to the configured database and deletes each row only
+after the database committed it. So:
+
+- kill -9 of the server loses no answered score: a committed WAL frame survives the process
+  (`synchronous=NORMAL`: the WAL is fsynced at checkpoints, so only an operating-system crash
+  or power loss can take the commits since the last one);
+- a database outage loses nothing while the spool has room: the shipper retries with backoff
+  for as long as the outage lasts, and scoring never waits for the database;
+- a row the database refuses (a NUL byte, a value too long) is cleaned, or else quarantined in
+  the spool on its own, never with its batch;
+- when the spool cannot take a row (disk full, or `LEADSCORE_PREDICTION_SPOOL_MAX_MB`), the
+  request answers 503 instead of a score nobody kept.
+
+Each row carries a key (`row_key`: the spool's id and the row's sequence number) that is unique
+in the database, so a row shipped twice after a crash between the commit and the delete is
+stored once. Several workers share one spool; a file lock elects the one that ships.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
-import queue
+import sqlite3
 import threading
+import time
+import uuid
+from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     Column,
     DateTime,
@@ -22,11 +43,16 @@ from sqlalchemy import (
     String,
     Table,
     create_engine,
-    insert,
+    inspect,
+    text,
 )
+from sqlalchemy.engine import Engine
 
 logger = logging.getLogger("leadscore.serving")
-_STOP = object()
+SHIP_BATCH = 500
+RETRY_FIRST_SECONDS, RETRY_MAX_SECONDS = 0.1, 5.0
+CLOSE_SHIP_SECONDS = 5.0
+INSERT = "INSERT INTO spool (kind, payload) VALUES (?, ?)"
 
 
 def prediction_table(name: str, metadata: MetaData) -> Table:
@@ -34,6 +60,7 @@ def prediction_table(name: str, metadata: MetaData) -> Table:
         name,
         metadata,
         Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("row_key", String(40), unique=True),
         Column("lead_id", String(200)),
         Column("model_name", String(200), nullable=False),
         Column("model_version", String(50), nullable=False),
@@ -46,69 +73,338 @@ def prediction_table(name: str, metadata: MetaData) -> Table:
     )
 
 
-class PredictionLog:
-    """Batched, asynchronous inserts into `table` at the SQLAlchemy `url`."""
+class LogFull(Exception):
+    """The spool could not keep a row: the request must not be acknowledged."""
 
-    def __init__(self, url: str, table: str = "predictions", *, batch_size: int = 500) -> None:
-        self.url = url
-        self.table_name = table
-        self.batch_size = batch_size
 
-    def start(self) -> PredictionLog:
-        self.engine_ = create_engine(self.url)
-        metadata = MetaData()
-        self.table_ = prediction_table(self.table_name, metadata)
-        metadata.create_all(self.engine_)
-        self.queue_: queue.Queue[Any] = queue.Queue()
-        self.writer_ = threading.Thread(target=self._write, name="prediction-log", daemon=True)
-        self.writer_.start()
+class Spool:
+    """The local, append-only store of rows not yet in the database."""
+
+    def __init__(self, path: Path, max_mb: int) -> None:
+        self.path = path
+        self.max_mb = max_mb
+        self._lock = threading.Lock()
+
+    def open(self) -> Spool:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._connection = self._connect()
+        with self._lock:
+            self._connection.executescript(
+                "CREATE TABLE IF NOT EXISTS spool (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
+                "kind TEXT NOT NULL, payload BLOB NOT NULL);"
+                "CREATE TABLE IF NOT EXISTS quarantine (seq INTEGER PRIMARY KEY, kind TEXT, "
+                "payload BLOB, error TEXT, at TEXT DEFAULT CURRENT_TIMESTAMP);"
+                "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);"
+            )
+            self._connection.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('spool_id', ?)", (uuid.uuid4().hex[:12],)
+            )
+            (self.spool_id,) = self._connection.execute(
+                "SELECT value FROM meta WHERE key = 'spool_id'"
+            ).fetchone()
         return self
 
-    def record(self, rows: list[dict[str, Any]]) -> None:
-        for row in rows:
-            self.queue_.put(row)
+    def _connect(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, timeout=10
+        )
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")
+        page_size = connection.execute("PRAGMA page_size").fetchone()[0]
+        connection.execute(f"PRAGMA max_page_count={self.max_mb * 1024 * 1024 // page_size}")
+        return connection
+
+    def append(self, kind: str, rows: list[dict[str, Any]]) -> None:
+        """Commit `rows`; raises `LogFull` when they cannot be kept."""
+        payloads = [(kind, orjson.dumps(row)) for row in rows]
+        try:
+            with self._lock:
+                if len(payloads) == 1:
+                    self._connection.execute(INSERT, payloads[0])
+                else:
+                    with self._transaction():
+                        self._connection.executemany(INSERT, payloads)
+        except sqlite3.Error as error:
+            raise LogFull(f"{type(error).__name__}: {error}") from None
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Any:
+        self._connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._connection.execute("ROLLBACK")
+            raise
+        self._connection.execute("COMMIT")
+
+    def oldest(self, limit: int) -> list[tuple[int, str, bytes]]:
+        with self._lock:
+            return self._connection.execute(
+                "SELECT seq, kind, payload FROM spool ORDER BY seq LIMIT ?", (limit,)
+            ).fetchall()
+
+    def remove(self, seqs: list[int]) -> None:
+        with self._lock, self._transaction():
+            self._connection.executemany("DELETE FROM spool WHERE seq = ?", [(s,) for s in seqs])
+
+    def quarantine(self, seq: int, kind: str, payload: bytes, error: str) -> None:
+        with self._lock, self._transaction():
+            self._connection.execute(
+                "INSERT OR REPLACE INTO quarantine (seq, kind, payload, error) VALUES (?, ?, ?, ?)",
+                (seq, kind, payload, error[:500]),
+            )
+            self._connection.execute("DELETE FROM spool WHERE seq = ?", (seq,))
+
+    def depth(self) -> int:
+        """Rows waiting: sequence numbers are never reused and leave the spool oldest first."""
+        with self._lock:
+            low, high = self._connection.execute("SELECT min(seq), max(seq) FROM spool").fetchone()
+        return 0 if low is None else high - low + 1
+
+    def quarantined(self) -> int:
+        with self._lock:
+            return self._connection.execute("SELECT count(*) FROM quarantine").fetchone()[0]
 
     def close(self) -> None:
-        """Write every row still queued, then stop."""
-        self.queue_.put(_STOP)
-        self.writer_.join()
+        with self._lock:
+            self._connection.close()
+
+
+class PredictionLog:
+    """Rows kept in a local spool first, then shipped to `table` at the SQLAlchemy `url`."""
+
+    def __init__(
+        self,
+        url: str,
+        table: str = "predictions",
+        *,
+        spool: Path = Path("prediction-spool.db"),
+        spool_max_mb: int = 1024,
+        degraded_rows: int = 100_000,
+    ) -> None:
+        self.url = url
+        self.table_name = table
+        self.spool = Spool(spool, spool_max_mb)
+        self.degraded_rows = degraded_rows
+        self.shipped = 0
+        self.last_error: str | None = None
+        self.full = False
+
+    def start(self) -> PredictionLog:
+        self.spool.open()
+        self.metadata_ = MetaData()
+        self.tables_ = {"predictions": prediction_table(self.table_name, self.metadata_)}
+        # hide_parameters: a failed insert's message would otherwise carry lead ids into logs.
+        self.engine_ = create_engine(
+            self.url, hide_parameters=True, pool_pre_ping=True, connect_args=_timeouts(self.url)
+        )
+        self._ready = False
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self.shipper_ = threading.Thread(
+            target=self._ship_forever, name="prediction-log", daemon=True
+        )
+        self.shipper_.start()
+        return self
+
+    def record(self, rows: list[dict[str, Any]], kind: str = "predictions") -> None:
+        """Keep `rows` before the request is answered; `LogFull` when they cannot be kept."""
+        try:
+            self.spool.append(kind, rows)
+        except LogFull as error:
+            self.full = True
+            self.last_error = str(error)
+            logger.error(
+                "prediction spool cannot keep rows", extra={"rows": len(rows), "error": str(error)}
+            )
+            raise
+        self.full = False
+        self._wake.set()
+
+    def health(self) -> dict[str, Any]:
+        depth = self.spool.depth()
+        state = "full" if self.full else ("degraded" if depth > self.degraded_rows else "ok")
+        return {
+            "state": state,
+            "spool_depth": depth,
+            "degraded_at": self.degraded_rows,
+            "shipped": self.shipped,
+            "quarantined": self.spool.quarantined(),
+            "last_error": self.last_error,
+        }
+
+    def close(self) -> None:
+        """Ship what the database will take within a few seconds; the rest waits in the spool
+        for the next start."""
+        self._stop.set()
+        self._wake.set()
+        self.shipper_.join()
         self.engine_.dispose()
+        self.spool.close()
 
-    def _write(self) -> None:
-        stopping = False
-        while not stopping:
-            batch = [self.queue_.get()]
-            while len(batch) < self.batch_size:
+    def _ship_forever(self) -> None:
+        with _ShipperLock(self.spool.path) as lock:
+            delay, closing_at = RETRY_FIRST_SECONDS, None
+            while True:
+                if self._stop.is_set():
+                    closing_at = closing_at or time.monotonic()
+                    if not lock.held or time.monotonic() - closing_at > CLOSE_SHIP_SECONDS:
+                        return
+                if not lock.held and not lock.acquire():
+                    self._stop.wait(1.0)  # another worker ships; take over if it dies
+                    continue
+                self._wake.clear()
                 try:
-                    batch.append(self.queue_.get(timeout=0.05))
-                except queue.Empty:
-                    break
-            if any(row is _STOP for row in batch):
-                stopping = True
-                batch = [row for row in batch if row is not _STOP]
-                while not self.queue_.empty():
-                    batch.append(self.queue_.get_nowait())
-            if batch:
-                self._insert(batch)
-
-    def _insert(self, batch: list[dict[str, Any]]) -> None:
-        for attempt in range(3):
-            try:
-                with self.engine_.begin() as connection:
-                    connection.execute(insert(self.table_), batch)
-                return
-            except Exception as error:  # the database hiccuped: retry, then say how many were lost
-                if attempt == 2:
-                    logger.error(
-                        "prediction log write failed",
-                        extra={"rows": len(batch), "error": str(error)},
+                    shipped = self._ship_once()
+                except Exception as error:  # the database is away: keep the rows, back off
+                    self.last_error = f"{type(error).__name__}: {_first_line(error)}"
+                    logger.warning(
+                        "prediction log database unreachable; rows stay spooled",
+                        extra={"error": self.last_error, "retry_in_s": delay},
                     )
+                    time.sleep(delay) if self._stop.is_set() else self._stop.wait(delay)
+                    delay = min(delay * 2, RETRY_MAX_SECONDS)
+                    continue
+                delay = RETRY_FIRST_SECONDS
+                if not shipped:
+                    if self._stop.is_set():
+                        return
+                    self._wake.wait(0.5)
+
+    def _ship_once(self) -> int:
+        """Ship the oldest rows; 0 when the spool is empty. Raises while the database is away."""
+        if not self._ready:
+            self._prepare()
+        rows = self.spool.oldest(SHIP_BATCH)
+        if not rows:
+            return 0
+        decoded = [(seq, kind, self._decode(seq, kind, payload)) for seq, kind, payload in rows]
+        try:
+            self._insert(decoded)
+        except Exception:
+            with self.engine_.connect() as connection:  # raises again if the database is away
+                connection.execute(text("SELECT 1"))
+            self._insert_one_by_one(rows, decoded)
+            return len(rows)
+        self.spool.remove([seq for seq, _, _ in rows])
+        self.shipped += len(rows)
+        self.last_error = None
+        return len(rows)
+
+    def _insert_one_by_one(
+        self, rows: list[tuple[int, str, bytes]], decoded: list[tuple[int, str, dict[str, Any]]]
+    ) -> None:
+        """The database is up but refused the batch: find the rows it refuses."""
+        for (seq, kind, payload), one in zip(rows, decoded, strict=True):
+            try:
+                self._insert([one])
+            except Exception as error:
+                message = f"{type(error).__name__}: {_first_line(error)}"
+                self.spool.quarantine(seq, kind, payload, message)
+                logger.error("prediction log row quarantined", extra={"seq": seq, "error": message})
+                continue
+            self.spool.remove([seq])
+            self.shipped += 1
+
+    def _prepare(self) -> None:
+        """Create the table, and add `row_key` to a table made by an older leadscore."""
+        self.metadata_.create_all(self.engine_)
+        for table in self.tables_.values():
+            columns = {c["name"] for c in inspect(self.engine_).get_columns(table.name)}
+            if "row_key" not in columns:
+                with self.engine_.begin() as connection:
+                    connection.execute(
+                        text(f'ALTER TABLE "{table.name}" ADD COLUMN row_key VARCHAR(40)')
+                    )
+                    connection.execute(
+                        text(f'CREATE UNIQUE INDEX "ix_{table.name}_row_key" '
+                             f'ON "{table.name}" (row_key)')
+                    )  # fmt: skip
+        self._ready = True
+
+    def _decode(self, seq: int, kind: str, payload: bytes) -> dict[str, Any]:
+        """The row as the table takes it: dates parsed, NUL bytes dropped, text cut to length."""
+        table = self.tables_[kind]
+        row = orjson.loads(payload)
+        row["row_key"] = f"{self.spool.spool_id}:{seq}"
+        for column in table.columns:
+            value = row.get(column.name)
+            if isinstance(value, str):
+                if isinstance(column.type, DateTime):
+                    row[column.name] = datetime.fromisoformat(value)
+                    continue
+                value = value.replace("\x00", "")
+                length = getattr(column.type, "length", None)
+                row[column.name] = value[:length] if length else value
+        return row
+
+    def _insert(self, rows: list[tuple[int, str, dict[str, Any]]]) -> None:
+        by_kind: dict[str, list[dict[str, Any]]] = {}
+        for _, kind, row in rows:
+            by_kind.setdefault(kind, []).append(row)
+        with self.engine_.begin() as connection:
+            for kind, values in by_kind.items():
+                connection.execute(_insert_once(self.engine_, self.tables_[kind]), values)
 
 
-def row(result: Any, model_name: str, model_version: str, at: datetime) -> dict[str, Any]:
-    """One log row from a scored lead: no names, emails or phones, only a hash of the features."""
+def _insert_once(engine: Engine, table: Table) -> Any:
+    """An insert that skips rows whose `row_key` is already there (PostgreSQL and SQLite)."""
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif engine.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        from sqlalchemy import insert  # other databases: a crash mid-ship may store a row twice
+
+        return insert(table)
+    return insert(table).on_conflict_do_nothing(index_elements=["row_key"])
+
+
+class _ShipperLock:
+    """One shipper per spool, among all the workers sharing it: an advisory lock on a file
+    beside the spool, which the operating system releases when its holder dies."""
+
+    def __init__(self, spool: Path) -> None:
+        self.path = spool.with_name(spool.name + ".lock")
+        self.held = False
+
+    def __enter__(self) -> _ShipperLock:
+        self._file = open(self.path, "a")  # held for the shipper's life
+        return self
+
+    def acquire(self) -> bool:
+        try:
+            fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return False
+        self.held = True
+        return True
+
+    def __exit__(self, *_exc: object) -> None:
+        self._file.close()  # releases the lock
+
+
+def _timeouts(url: str) -> dict[str, Any]:
+    """A bounded connect: without it an unreachable PostgreSQL host holds the shipper for the
+    operating system's TCP timeout (minutes) per try."""
+    return {"connect_timeout": 5} if url.startswith("postgresql") else {}
+
+
+def _first_line(error: BaseException) -> str:
+    return str(error).strip().splitlines()[0][:300] if str(error).strip() else ""
+
+
+def row(
+    result: Any,
+    model_name: str,
+    model_version: str,
+    at: datetime,
+    lead_key: Callable[[str | None], str | None],
+) -> dict[str, Any]:
+    """One log row from a scored lead: no names, emails or phones, only a hash of the features;
+    a lead id that is itself an email or a phone number is stored as its keyed hash."""
     return {
-        "lead_id": result.lead_id,
+        "lead_id": lead_key(result.lead_id),
         "model_name": model_name,
         "model_version": model_version,
         "segment": result.segment,

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+import math
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
 
 EXAMPLE_LEAD: dict[str, Any] = {
     "lead_id": "L-1001",
@@ -26,32 +35,105 @@ EXAMPLE_LEAD: dict[str, Any] = {
 }
 
 
+EARLIEST, LATEST = datetime(1900, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC)
+MAX_EXTRA_FIELDS, MAX_EXTRA_TEXT = 100, 1000
+
+
+def _date_text(value: Any) -> Any:
+    """Dates come as ISO 8601 text; a number is not read as a Unix time, a bool not at all."""
+    if isinstance(value, str | datetime):
+        return value
+    raise ValueError("expected an ISO 8601 date-time string such as 2026-11-20T09:00:00Z")
+
+
+def _in_range(value: datetime) -> datetime:
+    """In UTC, between 1900 and 2200: far dates with an offset overflowed while scoring."""
+    try:
+        moment = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    except OverflowError:
+        moment = EARLIEST - timedelta(days=1)
+    if not EARLIEST <= moment < LATEST:
+        raise ValueError("expected a date-time from 1900 to 2199")
+    return moment
+
+
+def _id_text(value: Any) -> Any:
+    """CRMs number their records: an integer id is taken as its text."""
+    return str(value) if type(value) is int else value
+
+
+LeadTime = Annotated[
+    datetime,
+    BeforeValidator(_date_text, json_schema_input_type=str),
+    AfterValidator(_in_range),
+]
+LeadId = Annotated[
+    str,
+    BeforeValidator(_id_text, json_schema_input_type=str | int),
+    Field(min_length=1, max_length=200),
+]
+# JSON numbers only: not "250", not true, not Infinity or 1e309.
+FiniteNumber = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+
+
+def _extra_value(value: Any) -> Any:
+    """A custom column's value: what a CRM export cell can hold, bounded in size."""
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    if isinstance(value, str) and len(value) <= MAX_EXTRA_TEXT:
+        return value
+    raise ValueError(
+        f"expected a number, a boolean, null or a text of at most {MAX_EXTRA_TEXT} characters"
+    )
+
+
+ExtraValue = Annotated[
+    Any,
+    BeforeValidator(_extra_value),
+    WithJsonSchema(
+        {"anyOf": [{"type": "string", "maxLength": MAX_EXTRA_TEXT}, {"type": "number"},
+                   {"type": "boolean"}, {"type": "null"}]}
+    ),
+]  # fmt: skip
+
+
 class Activity(BaseModel):
     """Something the lead did, as the CRM or marketing automation recorded it."""
 
     activity_type: str = Field(min_length=1, max_length=64, examples=["demo_request"])
-    occurred_at: datetime
+    occurred_at: LeadTime
 
 
 class Lead(BaseModel):
-    """A lead's CRM fields and recent activities. Fields the model does not use are ignored;
-    extra fields are passed to models trained on custom columns."""
+    """A lead's CRM fields and recent activities. Fields the model does not use are reported in
+    the answer's `warnings`; extra fields (up to 100, each a number, a boolean, null or a text
+    of at most 1,000 characters) are passed to models trained on custom columns."""
 
     model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [EXAMPLE_LEAD]})
+    __pydantic_extra__: dict[str, ExtraValue] = Field(init=False)  # type: ignore[assignment]
 
-    lead_id: str | None = Field(None, max_length=200)
-    created_at: datetime | None = None
+    lead_id: LeadId | None = None
+    created_at: LeadTime | None = None
     source: str | None = Field(None, max_length=200)
     campaign: str | None = Field(None, max_length=200)
     country: str | None = Field(None, max_length=100)
     industry: str | None = Field(None, max_length=200)
-    company_size: float | None = Field(None, ge=0)
+    company_size: FiniteNumber | None = Field(None, ge=0)
     job_title: str | None = Field(None, max_length=300)
     email_domain: str | None = Field(None, max_length=300)
     activities: list[Activity] = Field(default_factory=list)
-    as_of: datetime | None = Field(
+    as_of: LeadTime | None = Field(
         None, description="Score the lead as of this moment; defaults to now."
     )
+
+    @model_validator(mode="after")
+    def _few_extra_fields(self) -> Lead:
+        extra = self.__pydantic_extra__
+        if extra and len(extra) > MAX_EXTRA_FIELDS:
+            raise ValueError(f"expected at most {MAX_EXTRA_FIELDS} extra fields, got {len(extra)}")
+        return self
 
     def as_mapping(self) -> dict[str, Any]:
         """The plain dict the online feature engine reads, without pydantic's dump overhead:
@@ -66,7 +148,21 @@ class Lead(BaseModel):
 class BatchRequest(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"leads": [EXAMPLE_LEAD]}]})
 
-    leads: list[Lead]
+    leads: list[Lead] = Field(
+        max_length=1000, description="At most LEADSCORE_MAX_BATCH_LEADS leads (1,000)."
+    )
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(examples=["invalid_request"])
+    message: str = Field(examples=["company_size: Input should be a finite number"])
+    field: str | None = Field(None, examples=["company_size"])
+
+
+class ErrorResponse(BaseModel):
+    """The one shape of every 4xx and 5xx answer."""
+
+    error: ErrorDetail
 
 
 class Reason(BaseModel):
@@ -132,8 +228,18 @@ class Score(BaseModel):
     model: ModelRef
 
 
+class LeadError(BaseModel):
+    """A lead of a batch that could not be scored, in place of its score."""
+
+    index: int = Field(ge=0, description="The lead's position in the batch, from 0.")
+    lead_id: str | None = Field(None, description="The lead's id, when it could be read.")
+    error: ErrorDetail
+
+
 class BatchResponse(BaseModel):
-    scores: list[Score]
+    scores: list[Score | LeadError] = Field(
+        description="One entry per lead, in the order sent: a score, or the lead's error."
+    )
 
 
 class ModelInfo(BaseModel):
@@ -159,8 +265,31 @@ class ModelInfo(BaseModel):
     )
     splits: dict[str, dict[str, Any]]
     features: list[dict[str, str]]
+    serving_version: str = Field(description="The version answering requests.")
+    registry_champion: str | None = Field(
+        None, description="The version the registry's alias names; differs while a load fails."
+    )
+    load_error: str | None = Field(None, description="Why the last model load failed.")
+
+
+class LogHealth(BaseModel):
+    state: Literal["ok", "degraded", "full"] = Field(
+        description="degraded: more than `degraded_at` rows wait in the spool (the database is "
+        "away or slow; nothing is lost); full: the spool cannot take rows, scoring answers 503."
+    )
+    spool_depth: int
+    degraded_at: int
+    shipped: int = Field(description="Rows this worker moved into the database since start.")
+    quarantined: int = Field(description="Rows the database refused, kept aside in the spool.")
+    last_error: str | None = None
 
 
 class Status(BaseModel):
-    status: str = Field(examples=["ok"])
+    status: Literal["ok", "ready", "degraded", "not_ready"] = Field(examples=["ready"])
     model: ModelRef | None = None
+    serving_version: str | None = Field(None, description="The version answering requests.")
+    registry_champion: str | None = Field(
+        None, description="The version the registry's alias names; differs while a load fails."
+    )
+    load_error: str | None = Field(None, description="Why the last model load failed.")
+    prediction_log: LogHealth | None = None

@@ -10,7 +10,9 @@ kernel spreads connections across workers.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 import logging
 import multiprocessing
 import signal
@@ -22,40 +24,107 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from serving.errors import error_body
+
 logger = logging.getLogger("leadscore.serving")
 APP = "serving.app:create_app"
 
 
-class NoDelayHttpToolsProtocol(HttpToolsProtocol):
+class HardenedHttpToolsProtocol(HttpToolsProtocol):
+    """TCP_NODELAY on every connection, and a deadline for reading each request: a client that
+    opens a connection and never finishes its headers or body is answered 408 and closed,
+    instead of holding the connection (and its buffers) forever."""
+
+    read_timeout = 10.0
+    _deadline: asyncio.TimerHandle | None = None
+
     def connection_made(self, transport: Any) -> None:
         sock = transport.get_extra_info("socket")
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         super().connection_made(transport)
+        self._arm()
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        if self._deadline is None:
+            self._arm()
+
+    def on_message_complete(self) -> None:
+        self._disarm()
+        super().on_message_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _arm(self) -> None:
+        self._deadline = self.loop.call_later(self.read_timeout, self._too_slow)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _too_slow(self) -> None:
+        self._deadline = None
+        if self.transport.is_closing():
+            return
+        if self.cycle is None or not self.cycle.response_started:
+            body = json.dumps(error_body("request_timeout", REQUEST_TIMEOUT_MESSAGE)).encode()
+            self.transport.write(
+                b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\n"
+                b"connection: close\r\ncontent-length: " + str(len(body)).encode()
+                + b"\r\n\r\n" + body
+            )  # fmt: skip
+        self.transport.close()
 
 
-def _config(**options: Any) -> uvicorn.Config:
+REQUEST_TIMEOUT_MESSAGE = "expected the request's headers and body sooner; send them at once"
+
+
+def _config(read_timeout: float, **options: Any) -> uvicorn.Config:
+    protocol = type("Protocol", (HardenedHttpToolsProtocol,), {"read_timeout": read_timeout})
     return uvicorn.Config(
-        APP, factory=True, http=NoDelayHttpToolsProtocol, loop="uvloop",
-        log_level="warning", access_log=False, **options,
+        APP, factory=True, http=protocol, loop="uvloop", log_level="warning", access_log=False,
+        **options,
     )  # fmt: skip
 
 
-def run(host: str, port: int, workers: int, setup: Callable[[], None] | None = None) -> None:
+def check_port(host: str, port: int) -> None:
+    """Raise OSError now if the address is taken, before anything slow is loaded."""
+    with _bound(host, port, share=False):
+        pass
+
+
+def run(
+    host: str,
+    port: int,
+    workers: int,
+    setup: Callable[[], None] | None = None,
+    *,
+    read_timeout: float = 10.0,
+) -> None:
     """Serve until SIGINT or SIGTERM; with several workers, each has its own listening socket.
 
-    `setup` (logging, say) runs in every worker process before it serves.
+    The socket is bound and listening before the app (and its model) loads, so a taken port
+    fails at once and /healthz answers as soon as the app is imported. `setup` (logging, say)
+    runs in every worker process before it serves.
     """
     if workers == 1:
-        uvicorn.Server(_config(host=host, port=port)).run()
+        sock = _bound(host, port, share=False)
+        sock.listen(2048)
+        uvicorn.Server(_config(read_timeout)).run(sockets=[sock])
         return
     # A plain bind fails while anything listens on the port, our own older server included,
     # which workers sharing it through SO_REUSEPORT would otherwise join silently.
-    with _bound(host, port, share=False):
-        pass
+    check_port(host, port)
     spawn = multiprocessing.get_context("spawn")
-    processes = [spawn.Process(target=_worker, args=(host, port, setup)) for _ in range(workers)]
+    processes = [
+        spawn.Process(target=_worker, args=(host, port, setup, read_timeout))
+        for _ in range(workers)
+    ]
     for process in processes:
         process.start()
     stopping = False
@@ -98,9 +167,9 @@ def _bound(host: str, port: int, *, share: bool) -> socket.socket:
     return sock
 
 
-def _worker(host: str, port: int, setup: Callable[[], None] | None) -> None:
-    if setup is not None:
-        setup()
+def _worker(host: str, port: int, setup: Callable[[], None] | None, read_timeout: float) -> None:
     sock = _bound(host, port, share=True)
     sock.listen(2048)
-    uvicorn.Server(_config()).run(sockets=[sock])
+    if setup is not None:
+        setup()
+    uvicorn.Server(_config(read_timeout)).run(sockets=[sock])

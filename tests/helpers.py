@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
+import threading
+import time
+from typing import Any
 
 import pytest
 import sqlalchemy
@@ -39,3 +43,79 @@ def postgres_engine() -> sqlalchemy.Engine:
             pytest.fail(reason + "; CI must have one")
         pytest.skip(reason)
     return engine
+
+
+class TcpProxy:
+    """A loopback TCP proxy that can cut its connections and refuse new ones for a while: a
+    database outage for one client, without touching the shared server behind it."""
+
+    def __init__(self, target_port: int, target_host: str = "127.0.0.1") -> None:
+        self.target = (target_host, target_port)
+        self.port = free_port()
+        self._up = threading.Event()
+        self._links: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._stopped = False
+        self._listener: socket.socket | None = None
+        threading.Thread(target=self._accept_forever, daemon=True).start()
+        self.resume()
+
+    def resume(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        listener.settimeout(0.1)
+        self._listener = listener
+        self._up.set()
+
+    def pause(self) -> None:
+        """Cut every connection and refuse new ones until `resume`."""
+        self._up.clear()
+        if self._listener is not None:
+            self._listener.close()
+        with self._lock:
+            for link in self._links:
+                with contextlib.suppress(OSError):
+                    link.shutdown(socket.SHUT_RDWR)
+                link.close()
+            self._links.clear()
+
+    def close(self) -> None:
+        self._stopped = True
+        self.pause()
+
+    def _accept_forever(self) -> None:
+        while not self._stopped:
+            if not self._up.wait(0.1) or self._listener is None:
+                continue
+            try:
+                client, _ = self._listener.accept()
+            except OSError:  # timeout, or the listener closed by pause
+                continue
+            try:
+                server = socket.create_connection(self.target)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._links += [client, server]
+            for source, sink in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        for end in (source, sink):
+            with contextlib.suppress(OSError):
+                end.close()
+
+
+def wait_ready(client: Any, seconds: float = 60) -> None:
+    """Wait for /readyz: the app loads its model in the background after it starts."""
+    deadline = time.monotonic() + seconds
+    while (response := client.get("/readyz")).status_code != 200:
+        assert time.monotonic() < deadline, f"not ready in {seconds} s: {response.text}"
+        time.sleep(0.05)

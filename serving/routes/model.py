@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 
 from serving.auth import require
 from serving.deps import ModelDep
@@ -12,11 +12,15 @@ router = APIRouter(prefix="/v1", tags=["model"], dependencies=[Depends(require("
 
 
 @router.get("/model", response_model=ModelInfo)
-def model_info(model: ModelDep) -> ModelInfo:
+def model_info(model: ModelDep, request: Request) -> ModelInfo:
     """Name, version, training time, holdout metrics, thresholds and features of the model."""
     scorer = model.scorer
     metadata = scorer.metadata
+    state = request.app.state
     return ModelInfo(
+        serving_version=model.version,
+        registry_champion=state.registry_champion,
+        load_error=state.load_error,
         name=model.name,
         version=model.version,
         uri=model.uri,

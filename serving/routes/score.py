@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,14 +12,24 @@ import anyio
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from pydantic import ValidationError
 
+from features import InvalidLeadError
 from scoring import ScoredLead
 from serving.auth import authorize
-from serving.bodies import body_doc, read_json
+from serving.bodies import batch_leads, body_doc, parse_body, require_json
 from serving.deps import Scoring
-from serving.errors import BatchTooLarge, InvalidParameter, TooManyActivities, UnusedInput
+from serving.errors import (
+    ApiError,
+    InvalidParameter,
+    PredictionLogFull,
+    TooManyActivities,
+    UnusedInput,
+    describe,
+    error_body,
+)
 from serving.loading import LoadedModel
-from serving.predlog import row
+from serving.predlog import LogFull, row
 from serving.schemas import BatchRequest, BatchResponse, Lead, Score
 
 # The scoring routes take the bare request and resolve the rest in one step: authorization, the
@@ -45,6 +57,24 @@ STRICT_PARAMETER = {
 QUERY_PARAMETERS = [REASONS_PARAMETER, STRICT_PARAMETER]
 
 
+ALL_OR_NOTHING_PARAMETER = {
+    "name": "all_or_nothing",
+    "in": "query",
+    "required": False,
+    "description": "true: one lead that cannot be scored fails the whole batch with its error "
+    "(422), instead of an error entry in its place.",
+    "schema": {"type": "boolean", "default": False},
+}
+BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
+
+
+@dataclass(frozen=True)
+class Options:
+    reasons: int
+    strict: bool
+    all_or_nothing: bool = False
+
+
 @router.post(
     "/score",
     response_model=Score,
@@ -52,10 +82,12 @@ QUERY_PARAMETERS = [REASONS_PARAMETER, STRICT_PARAMETER]
 )
 async def score_lead(request: Request) -> Response:
     """Score one lead: probability, 0-100 score, grade, recommendation and top reasons."""
-    scoring, reasons, strict = _resolve(request)
-    lead = await read_json(request, Lead)
+    scoring, options = _resolve(request)
+    lead = Lead.model_validate(parse_body(await request.body()))
     # One lead takes well under a millisecond: scoring it on the event loop beats a thread hop.
-    (answer,) = _score(scoring, [lead], reasons, strict)
+    (answer,) = _score(scoring, [lead], options)
+    if isinstance(answer, ApiError):
+        raise answer
     return _json(answer)
 
 
@@ -63,45 +95,51 @@ async def score_lead(request: Request) -> Response:
     "/score/batch",
     response_model=BatchResponse,
     openapi_extra=body_doc(
-        BatchRequest, "Up to LEADSCORE_MAX_BATCH_LEADS leads (1,000).", QUERY_PARAMETERS
+        BatchRequest,
+        "Up to LEADSCORE_MAX_BATCH_LEADS leads (1,000). Each lead gets its own entry: a score, "
+        "or the lead's error (its index, id and the field at fault).",
+        [*QUERY_PARAMETERS, ALL_OR_NOTHING_PARAMETER],
     ),
 )
 async def score_batch(request: Request) -> Response:
     """Score many leads in one call; answers come back in the order the leads were sent."""
-    scoring, reasons, strict = _resolve(request)
-    batch = await read_json(request, BatchRequest)
-    limit = scoring.settings.max_batch_leads
-    if len(batch.leads) > limit:
-        raise BatchTooLarge(
-            f"expected at most {limit} leads, got {len(batch.leads)}; split the batch",
-            field="leads",
-        )
-    # Up to a thousand leads: off the event loop, so single-lead calls keep flowing meanwhile,
-    # and one batch at a time per worker, since threads scoring at once only fight for the GIL.
+    scoring, options = _resolve(request, batch=True)
+    body = await request.body()
+    # Parsed and scored off the event loop, so single-lead calls keep flowing meanwhile, and
+    # one batch at a time per worker, since threads scoring at once only fight for the GIL.
     answers = await anyio.to_thread.run_sync(
-        _score, scoring, batch.leads, reasons, strict, limiter=scoring.batch_slot
+        _score_batch, scoring, body, options, limiter=scoring.batch_slot
     )
     return _json({"scores": answers})
 
 
-def _resolve(request: Request) -> tuple[Scoring, int, bool]:
-    """Authorize (401/403), find the model (503) and read `?reasons=` and `?strict=` (422), in
-    that order."""
+def _resolve(request: Request, *, batch: bool = False) -> tuple[Scoring, Options]:
+    """Authorize (401/403), find the model (503), check the media type (415) and read the
+    query (422), in that order."""
     authorize(request, "score")
     scoring = Scoring.of(request)
+    require_json(request)
     query = request.query_params
-    strict = query.get("strict", "false").lower()
-    if strict not in ("true", "false", "1", "0"):
-        raise InvalidParameter(f"strict: expected true or false, got {strict!r}", field="strict")
     text = query.get("reasons")
-    if text is None:
-        return scoring, scoring.settings.default_reasons, strict in ("true", "1")
-    if not text.isdigit() or int(text) > MAX_REASONS:
-        raise InvalidParameter(
-            f"reasons: expected a whole number from 0 to {MAX_REASONS}, got {text!r}",
-            field="reasons",
-        )
-    return scoring, int(text), strict in ("true", "1")
+    reasons = scoring.settings.default_reasons
+    if text is not None:
+        # ASCII digits only: str.isdigit() also takes '²', which int() refuses.
+        if not (text.isascii() and text.isdigit() and len(text) <= 2) or int(text) > MAX_REASONS:
+            raise InvalidParameter(
+                f"reasons: expected a whole number from 0 to {MAX_REASONS}, got {text[:20]!r}",
+                field="reasons",
+            )
+        reasons = int(text)
+    names = ("strict", "all_or_nothing") if batch else ("strict",)
+    flags = {name: _flag(query.get(name, "false"), name) for name in names}
+    return scoring, Options(reasons, **flags)
+
+
+def _flag(text: str, name: str) -> bool:
+    value = BOOLEANS.get(text.lower())
+    if value is None:
+        raise InvalidParameter(f"{name}: expected true or false, got {text[:20]!r}", field=name)
+    return value
 
 
 def _json(content: Any) -> Response:
@@ -110,35 +148,109 @@ def _json(content: Any) -> Response:
     return Response(orjson.dumps(content), media_type="application/json")
 
 
+def _score_batch(scoring: Scoring, body: bytes, options: Options) -> list[dict[str, Any]]:
+    """One entry per lead: its answer, or its error in the one error shape."""
+    raw = batch_leads(body, scoring.settings.max_batch_leads)
+    leads: list[Lead | ApiError] = []
+    for index, item in enumerate(raw):
+        try:
+            leads.append(Lead.model_validate(item))
+        except ValidationError as error:
+            message, field = describe(error, f"leads[{index}]")
+            leads.append(InvalidParameter(message, field=field))
+    answers = _score(scoring, leads, options, batch=True)
+    entries: list[dict[str, Any]] = []
+    for index, (item, answer) in enumerate(zip(raw, answers, strict=True)):
+        if isinstance(answer, ApiError):
+            scoring.metrics.lead_errors.labels(answer.code).inc()
+            error = error_body(answer.code, answer.message, answer.field)["error"]
+            entries.append({"index": index, "lead_id": _raw_id(item), "error": error})
+        else:
+            entries.append(answer)
+    return entries
+
+
 def _score(
-    scoring: Scoring, leads: list[Lead], reasons: int, strict: bool = False
-) -> list[dict[str, Any]]:
+    scoring: Scoring, leads: Sequence[Lead | ApiError], options: Options, *, batch: bool = False
+) -> list[dict[str, Any] | ApiError]:
+    """Answers in the order of `leads`, an error in place of each lead that cannot be scored.
+    Only scores the prediction log kept are answered: `PredictionLogFull` otherwise."""
     model, settings = scoring.model, scoring.settings
     now = datetime.now(UTC)
+    answers: list[Lead | dict[str, Any] | ApiError] = list(leads)
     for index, lead in enumerate(leads):
-        if len(lead.activities) > settings.max_activities_per_lead:
-            raise TooManyActivities(
+        if isinstance(lead, Lead) and len(lead.activities) > settings.max_activities_per_lead:
+            answers[index] = TooManyActivities(
                 f"expected at most {settings.max_activities_per_lead} activities per lead, "
                 f"got {len(lead.activities)}; send the most recent ones",
-                field=f"leads[{index}].activities" if len(leads) > 1 else "activities",
+                field=_field(batch, index, "activities"),
             )
-    results = model.scorer.score_leads(
-        [lead.as_mapping() for lead in leads],
-        [lead.as_of or now for lead in leads],
-        reasons=reasons,
-    )
-    if strict:
-        for index, result in enumerate(results):
-            if result.warnings:
-                raise UnusedInput(
-                    f"the model could not use all of this lead: {'; '.join(result.warnings)}",
-                    field=f"leads[{index}]" if len(leads) > 1 else None,
-                )
-    for recommendation, count in Counter(r.recommendation for r in results).items():
+    todo = {i: lead for i, lead in enumerate(answers) if isinstance(lead, Lead)}
+    results = _scored(model, list(todo.values()), now, options.reasons)
+    kept: list[tuple[int, ScoredLead]] = []
+    for index, result in zip(todo, results, strict=True):
+        if isinstance(result, InvalidLeadError):
+            answers[index] = InvalidParameter(str(result), field=_field(batch, index, result.field))
+        elif options.strict and result.warnings:
+            answers[index] = UnusedInput(
+                f"the model could not use all of this lead: {'; '.join(result.warnings)}",
+                field=_field(batch, index),
+            )
+        else:
+            kept.append((index, result))
+    failed = [a for a in answers if isinstance(a, ApiError)]
+    if failed and options.all_or_nothing:
+        raise type(failed[0])(
+            failed[0].message + (f" (and {len(failed) - 1} more leads)" if len(failed) > 1 else ""),
+            field=failed[0].field,
+        )
+    if scoring.prediction_log is not None and kept:
+        rows = [row(r, model.name, model.version, now, scoring.lead_key) for _, r in kept]
+        try:
+            scoring.prediction_log.record(rows)
+        except LogFull:
+            raise PredictionLogFull(
+                "the prediction log cannot keep these scores (its spool is full or its disk "
+                "is), so they are not answered; try again later"
+            ) from None
+    for recommendation, count in Counter(r.recommendation for _, r in kept).items():
         scoring.metrics.scores.labels(recommendation).inc(count)
-    if scoring.prediction_log is not None:
-        scoring.prediction_log.record([row(r, model.name, model.version, now) for r in results])
-    return [_answer(result, model) for result in results]
+    for index, result in kept:
+        answers[index] = _answer(result, model)
+    return answers  # type: ignore[return-value]  # every Lead was answered above
+
+
+def _scored(
+    model: LoadedModel, leads: list[Lead], now: datetime, reasons: int
+) -> list[ScoredLead | InvalidLeadError]:
+    """Score together; when one lead cannot be scored, score each alone to find which."""
+    if not leads:
+        return []
+    mappings = [lead.as_mapping() for lead in leads]
+    moments = [lead.as_of or now for lead in leads]
+    try:
+        return list(model.scorer.score_leads(mappings, moments, reasons=reasons))
+    except InvalidLeadError:
+        if len(leads) == 1:
+            raise
+    found: list[ScoredLead | InvalidLeadError] = []
+    for mapping, moment in zip(mappings, moments, strict=True):
+        try:
+            found.extend(model.scorer.score_leads([mapping], [moment], reasons=reasons))
+        except InvalidLeadError as error:
+            found.append(error)
+    return found
+
+
+def _field(batch: bool, index: int, name: str | None = None) -> str | None:
+    """Where a lead's problem is: `leads[3].activities` in a batch, `activities` alone."""
+    parts = (f"leads[{index}]" if batch else "", name or "")
+    return ".".join(part for part in parts if part) or None
+
+
+def _raw_id(item: Any) -> str | None:
+    lead_id = item.get("lead_id") if isinstance(item, dict) else None
+    return str(lead_id)[:200] if isinstance(lead_id, str | int) else None
 
 
 def _answer(result: ScoredLead, model: LoadedModel) -> dict[str, Any]:

@@ -133,7 +133,7 @@ def test_model_info_shows_holdout_metrics_and_thresholds(
 
 
 def test_health_and_readiness(client: TestClient) -> None:
-    assert client.get("/healthz").json() == {"status": "ok", "model": None}
+    assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json()["model"]["version"] == "1"
@@ -145,11 +145,40 @@ def test_bad_input_is_a_422_that_names_the_field(client: TestClient) -> None:
     bad_time = {**IDEAL, "activities": [{"activity_type": "web_visit", "occurred_at": "soon"}]}
     _assert_error(client.post("/v1/score", json=bad_time), 422, "activities[0].occurred_at")
     _assert_error(client.post("/v1/score?reasons=-1", json=IDEAL), 422, "reasons")
+    batch = {"leads": [IDEAL, {**IDEAL, "company_size": -5}]}
     _assert_error(
-        client.post("/v1/score/batch", json={"leads": [IDEAL, {**IDEAL, "company_size": -5}]}),
-        422,
-        "leads[1].company_size",
+        client.post("/v1/score/batch?all_or_nothing=true", json=batch), 422, "leads[1].company_size"
     )
+
+
+def test_a_batch_answers_each_lead_a_score_or_its_own_error(client: TestClient) -> None:
+    """One bad lead used to fail all of them, with only the first error told."""
+    leads = [
+        {**IDEAL, "lead_id": 7},
+        {**IDEAL, "lead_id": "bad-size", "company_size": "lots"},
+        "not a lead",
+        {**COLD, "lead_id": "bad-time", "as_of": "0001-01-01T00:00:00+05:00"},
+        {**COLD, "lead_id": "ok"},
+    ]
+    response = client.post("/v1/score/batch", json={"leads": leads})
+    assert response.status_code == 200
+    scores = response.json()["scores"]
+    BatchResponse.model_validate(response.json())
+    assert len(scores) == 5
+    assert scores[0]["lead_id"] == "7" and scores[0]["score"] is not None
+    assert scores[1] == {
+        "index": 1,
+        "lead_id": "bad-size",
+        "error": {
+            "code": "invalid_request",
+            "message": "leads[1].company_size: Input should be a valid number",
+            "field": "leads[1].company_size",
+        },
+    }
+    assert scores[2]["index"] == 2 and scores[2]["error"]["field"] == "leads[2]"
+    assert scores[3]["error"]["field"] == "leads[3].as_of"
+    assert "1900 to 2199" in scores[3]["error"]["message"]
+    assert scores[4]["lead_id"] == "ok" and "error" not in scores[4]
 
 
 def test_batch_over_the_limit_is_413(fitted: FittedModel) -> None:
@@ -167,8 +196,9 @@ def test_too_many_activities_is_422_naming_the_lead(fitted: FittedModel) -> None
     with TestClient(create_app(settings, loaded=fitted.loaded)) as capped:
         error = _assert_error(capped.post("/v1/score", json=busy), 422, "activities")
         assert error["code"] == "too_many_activities" and "at most 2" in error["message"]
-        batch = capped.post("/v1/score/batch", json={"leads": [COLD, busy]})
-        _assert_error(batch, 422, "leads[1].activities")
+        batch = capped.post("/v1/score/batch", json={"leads": [COLD, busy]}).json()["scores"]
+        assert batch[1]["error"]["field"] == "leads[1].activities"
+        assert batch[1]["error"]["code"] == "too_many_activities" and "score" in batch[0]
         assert capped.post("/v1/score", json=COLD).status_code == 200
 
 
@@ -185,11 +215,14 @@ def test_openapi_documents_examples(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     assert "/v1/score" in spec["paths"] and "/v1/score/batch" in spec["paths"]
     assert spec["components"]["schemas"]["Lead"]["examples"][0]["lead_id"] == "L-1001"
-    for path, body in (("/v1/score", "Lead"), ("/v1/score/batch", "BatchRequest")):
+    for path, body, parameters in (
+        ("/v1/score", "Lead", ["reasons", "strict"]),
+        ("/v1/score/batch", "BatchRequest", ["reasons", "strict", "all_or_nothing"]),
+    ):
         operation = spec["paths"][path]["post"]
         schema = operation["requestBody"]["content"]["application/json"]["schema"]
         assert schema == {"$ref": f"#/components/schemas/{body}"}
-        assert [p["name"] for p in operation["parameters"]] == ["reasons", "strict"]
+        assert [p["name"] for p in operation["parameters"]] == parameters
     assert "Activity" in spec["components"]["schemas"]
 
 
@@ -266,7 +299,11 @@ def test_an_answer_says_what_it_could_not_use(client: TestClient) -> None:
     error = _assert_error(refused, 422)
     assert error["code"] == "unused_input" and "compnay_size" in error["message"]
     batch = client.post("/v1/score/batch?strict=true", json={"leads": [IDEAL, lead]})
-    assert _assert_error(batch, 422, "leads[1]")["code"] == "unused_input"
+    assert batch.json()["scores"][1]["error"]["code"] == "unused_input"
+    whole = client.post(
+        "/v1/score/batch?strict=true&all_or_nothing=true", json={"leads": [IDEAL, lead]}
+    )
+    assert _assert_error(whole, 422, "leads[1]")["code"] == "unused_input"
     assert client.post("/v1/score?strict=true", json=IDEAL).status_code == 200
     _assert_error(client.post("/v1/score?strict=maybe", json=IDEAL), 422, "strict")
 

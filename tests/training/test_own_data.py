@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from features import ValidationFailed
 from leadscore.cli import app
 from scoring import Settings, load_registered
-from tests.helpers import use_store
+from tests.helpers import use_store, wait_ready
 from training import ConfigError, InsufficientData, load_config, load_dataset, train_and_register
 
 runner = CliRunner()
@@ -238,6 +238,7 @@ def test_rules_only_cold_start_serves_recommendations_without_a_score(
     from serving.app import create_app
 
     with TestClient(create_app(Settings(mlflow_tracking_uri=store, prediction_db=""))) as client:
+        wait_ready(client)
         fit = client.post("/v1/score", json={"lead_id": "a", "fit_a": 1.0, "segment": "ent"})
         excluded = client.post("/v1/score", json={"lead_id": "b", "fit_a": 1.0, "segment": "smb"})
         unfit = client.post("/v1/score", json={"lead_id": "c", "fit_a": -1.0, "segment": "mid"})
@@ -292,6 +293,7 @@ def test_segment_models_route_leads_through_the_api(
 
     lead = {"fit_a": 2.0, "fit_b": 0.5, "fit_c": 0.5}
     with TestClient(create_app(Settings(mlflow_tracking_uri=store, prediction_db=""))) as client:
+        wait_ready(client)
         batch = client.post(
             "/v1/score/batch",
             json={"leads": [
