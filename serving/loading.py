@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mlflow import MlflowClient
-from mlflow.exceptions import MlflowException
-
-from scoring import LeadScorer, load_registered
+if TYPE_CHECKING:  # MLflow and LightGBM load with the model, after the port opens
+    from scoring import LeadScorer
 
 REPORT_ARTIFACT = "report.html"
 
@@ -24,6 +23,8 @@ class LoadedModel:
 
 def load_model(uri: str, tracking_uri: str) -> LoadedModel:
     """Load `uri` (an alias resolves to its version first) with the report logged beside it."""
+    from scoring import load_registered
+
     found = load_registered(uri, tracking_uri)
     return LoadedModel(
         scorer=found.scorer,
@@ -36,6 +37,9 @@ def load_model(uri: str, tracking_uri: str) -> LoadedModel:
 
 def _report(name: str, version: str) -> str | None:
     """The HTML report logged with the model's training run, if there is one."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
     client = MlflowClient()
     run_id = client.get_model_version(name, version).run_id
     try:

@@ -24,8 +24,6 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from serving.errors import error_body
-
 logger = logging.getLogger("leadscore.serving")
 APP = "serving.app:create_app"
 
@@ -72,6 +70,8 @@ class HardenedHttpToolsProtocol(HttpToolsProtocol):
         if self.transport.is_closing():
             return
         if self.cycle is None or not self.cycle.response_started:
+            from serving.errors import error_body  # the web stack is only needed here
+
             body = json.dumps(error_body("request_timeout", REQUEST_TIMEOUT_MESSAGE)).encode()
             self.transport.write(
                 b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\n"

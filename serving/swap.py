@@ -14,9 +14,8 @@ import gc
 import logging
 
 from fastapi import FastAPI
-from mlflow import MlflowClient
 
-from scoring import REGISTERED_URI, check_store
+from scoring import check_store
 from serving.loading import load_model
 
 logger = logging.getLogger("leadscore.serving")
@@ -25,6 +24,10 @@ RETRY_FIRST_SECONDS, RETRY_MAX_SECONDS = 1.0, 300.0
 
 def aliased_version(uri: str, tracking_uri: str) -> tuple[str, str] | None:
     """(name, version) an alias URI points at now; None for a URI that cannot move."""
+    from mlflow import MlflowClient
+
+    from scoring import REGISTERED_URI
+
     match = REGISTERED_URI.match(uri)
     if not match or match["alias"] is None:
         return None

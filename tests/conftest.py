@@ -77,17 +77,24 @@ def store_settings(directory: Path, **overrides: object) -> Settings:
 def _quiet_mlflow_and_scratch_prediction_log(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[None]:
-    """Servers started by tests log predictions to a scratch database, not the checkout."""
+    """Servers started by tests log predictions to a scratch database (and spool), and keep
+    their secret in a scratch file, not in the checkout."""
     warnings.filterwarnings("ignore", module="mlflow")
     logging.getLogger("mlflow").setLevel(logging.ERROR)
-    path = tmp_path_factory.mktemp("predictions") / "predictions.db"
-    previous = os.environ.get("LEADSCORE_PREDICTION_DB")
-    os.environ["LEADSCORE_PREDICTION_DB"] = f"sqlite:///{path}"
+    scratch = tmp_path_factory.mktemp("predictions")
+    scratch_env = {
+        "LEADSCORE_PREDICTION_DB": f"sqlite:///{scratch / 'predictions.db'}",
+        "LEADSCORE_PREDICTION_SPOOL": str(scratch / "spool.db"),
+        "LEADSCORE_SECRET_FILE": str(scratch / "leadscore.secret"),
+    }
+    previous = {name: os.environ.get(name) for name in scratch_env}
+    os.environ.update(scratch_env)
     yield
-    if previous is None:
-        del os.environ["LEADSCORE_PREDICTION_DB"]
-    else:
-        os.environ["LEADSCORE_PREDICTION_DB"] = previous
+    for name, value in previous.items():
+        if value is None:
+            del os.environ[name]
+        else:
+            os.environ[name] = value
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import orjson
@@ -15,7 +15,6 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from features import InvalidLeadError
-from scoring import ScoredLead
 from serving.auth import authorize
 from serving.bodies import batch_leads, body_doc, parse_body, require_json
 from serving.deps import Scoring
@@ -31,6 +30,9 @@ from serving.errors import (
 from serving.loading import LoadedModel
 from serving.predlog import LogFull, row
 from serving.schemas import BatchRequest, BatchResponse, Lead, Score
+
+if TYPE_CHECKING:  # the scorer (and LightGBM) loads with the model, after the port opens
+    from scoring import ScoredLead
 
 # The scoring routes take the bare request and resolve the rest in one step: authorization, the
 # model, the body and `reasons`. FastAPI's dependency resolution cost about 50 us per dependency,
