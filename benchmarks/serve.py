@@ -11,7 +11,8 @@ process: req/s, p50 and p99 for each.
 Both return the same thing: score, top-5 reasons and recommendation. Then it sends 1,000-lead
 batches to /v1/score/batch, and runs `leadscore score` on 200,000 generated leads, in explained
 leads/s. It stops what it started, and ends with the explained req/s and the ratio to MLflow.
-The prediction log is off here (it writes off the request path in any case).
+The prediction log is on, as in production: every answered score is committed to its local
+spool (SQLite, in a temporary folder) before it is answered, and shipped to an SQLite database.
 """
 
 from __future__ import annotations
@@ -253,7 +254,14 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=40, help="batches of 1,000 leads")
     parser.add_argument("--command-leads", type=int, default=200_000)
     args = parser.parse_args()
-    env = {**os.environ, "LEADSCORE_PREDICTION_DB": "", "LEADSCORE_MODEL_POLL_SECONDS": "0"}
+    scratch = Path(tempfile.mkdtemp(prefix="leadscore-serve-"))
+    env = {
+        **os.environ,
+        "LEADSCORE_PREDICTION_DB": f"sqlite:///{scratch / 'predictions.db'}",
+        "LEADSCORE_PREDICTION_SPOOL": str(scratch / "spool.db"),
+        "LEADSCORE_SECRET_FILE": str(scratch / "leadscore.secret"),
+        "LEADSCORE_MODEL_POLL_SECONDS": "0",
+    }
     env.setdefault("LEADSCORE_MLFLOW_TRACKING_URI", "sqlite:///mlflow.db")
     env["MLFLOW_TRACKING_URI"] = env["LEADSCORE_MLFLOW_TRACKING_URI"]
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
