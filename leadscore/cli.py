@@ -570,6 +570,59 @@ def report(
     console.print(f"[green]Wrote[/] the report of {model.name} v{model.version} to {out}")
 
 
+MAX_LINK_MINUTES = 7 * 24 * 60  # a link cannot be revoked alone: keep its life short
+
+
+def _http_url(value: str | None) -> str | None:
+    if value is not None and not value.startswith(("http://", "https://")):
+        raise typer.BadParameter(f"expected a URL starting with http:// or https://, got {value!r}")
+    return value
+
+
+@app.command("report-link")
+@handled
+def report_link(
+    minutes: Annotated[
+        int,
+        typer.Option(min=1, max=MAX_LINK_MINUTES, help="How long the link opens the report."),
+    ] = 60,
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--base-url",
+            callback=_http_url,
+            help="The server as browsers reach it; default http://LEADSCORE_HOST:LEADSCORE_PORT.",
+        ),
+    ] = None,
+) -> None:
+    """Print a link that opens the server's report in a browser, with no key, until it expires.
+
+    The server must share the secret (LEADSCORE_SECRET_KEY, or the same LEADSCORE_SECRET_FILE).
+    """
+    from serving import report_link_signature
+
+    settings = _settings()
+    expires = int(time.time()) + minutes * 60
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host  # IPv6
+    base = (base_url or f"http://{host}:{settings.port}").rstrip("/")
+    signature = report_link_signature(settings.secret(), str(expires))
+    print(f"{base}/report?expires={expires}&signature={signature}")
+    until = datetime.fromtimestamp(expires, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    console.print(
+        f"Expires at {until}, in {minutes} min; anyone with the link can read the report until "
+        "then.",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if base_url is None and settings.host in ("0.0.0.0", "::"):
+        console.print(
+            f"[yellow]WARNING[/] the server listens on every address ({settings.host}), which "
+            "browsers cannot open: pass --base-url with the address they reach it at.",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
 @app.command()
 @handled
 def serve(
@@ -612,7 +665,7 @@ def _serve(settings: Settings, banner: str | None = None) -> None:
 
 def _check_port(settings: Settings) -> None:
     """Exit 2 at once when the address is taken, before anything slow is loaded."""
-    from serving.server import check_port
+    from serving import check_port
 
     try:
         check_port(settings.host, settings.port)

@@ -10,23 +10,28 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from serving.app import create_app
+    from serving.auth import report_link_signature
     from serving.loading import LoadedModel, load_model
     from serving.schemas import EXAMPLE_LEAD
-    from serving.server import run
+    from serving.server import check_port, run
 
 # Each public name and the module that defines it: imported on first use.
 _EXPORTS = {
     "EXAMPLE_LEAD": "serving.schemas",
     "LoadedModel": "serving.loading",
+    "check_port": "serving.server",
     "create_app": "serving.app",
     "load_model": "serving.loading",
+    "report_link_signature": "serving.auth",
     "run": "serving.server",
 }
 __all__ = [
     "EXAMPLE_LEAD",
     "LoadedModel",
+    "check_port",
     "create_app",
     "load_model",
+    "report_link_signature",
     "run",
 ]
 

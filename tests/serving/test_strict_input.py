@@ -115,7 +115,7 @@ def test_a_bad_lead_inside_a_batch_is_its_own_error_and_is_counted(client: TestC
         {
             **EXAMPLE_LEAD,
             "activities": [{"activity_type": "x", "occurred_at": "0001-01-01T00:00:00+01:00"}],
-        },  # noqa: E501
+        },
     ]
     before = _counted(client, "invalid_request")
     scores = client.post("/v1/score/batch", json={"leads": leads}).json()["scores"]
