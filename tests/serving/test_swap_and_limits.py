@@ -119,3 +119,30 @@ def test_hot_swap_under_load_drops_nothing_and_retries_a_broken_model_until_fixe
     assert versions.index("2") > 0
     assert len(versions) > served_after_break
     assert versions[-1] == broken_version
+
+
+@pytest.mark.parametrize(
+    "store",
+    ["postgresql+psycopg://postgres:hunter2@127.0.0.1:5432/leadscore_no_such_db",
+     "sqlite:///{tmp}/mistyped-mlflow.db"],
+)  # fmt: skip
+def test_an_unreachable_registry_leaves_the_server_alive_and_says_why(
+    store: str, tmp_path: Path
+) -> None:
+    """A PostgreSQL registry that does not exist used to leave /healthz unanswered for 112 s;
+    a mistyped SQLite path created an empty registry."""
+    store = store.format(tmp=tmp_path)
+    settings = Settings(mlflow_tracking_uri=store, prediction_db="", model_poll_seconds=0)
+    started = time.monotonic()
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/healthz").status_code == 200
+        deadline = time.monotonic() + 10
+        while "store" not in (client.get("/readyz").json()["error"]["message"]):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        ready = client.get("/readyz")
+    assert ready.status_code == 503 and time.monotonic() - started < 10
+    message = ready.json()["error"]["message"]
+    assert "hunter2" not in message
+    assert ("does not exist" in message) or ("no MLflow store" in message)
+    assert not (tmp_path / "mistyped-mlflow.db").exists()
