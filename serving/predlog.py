@@ -262,7 +262,11 @@ class PredictionLog:
                         "prediction log database unreachable; rows stay spooled",
                         extra={"error": self.last_error, "retry_in_s": delay},
                     )
-                    time.sleep(delay) if self._stop.is_set() else self._stop.wait(delay)
+                    if closing_at is None:
+                        self._stop.wait(delay)
+                    else:  # closing: retry within the window, not past it
+                        left = CLOSE_SHIP_SECONDS - (time.monotonic() - closing_at)
+                        time.sleep(max(0.0, min(delay, left)))
                     delay = min(delay * 2, RETRY_MAX_SECONDS)
                     continue
                 delay = RETRY_FIRST_SECONDS
@@ -289,6 +293,7 @@ class PredictionLog:
         self.spool.remove([seq for seq, _, _ in rows])
         self.shipped += len(rows)
         self.last_error = None
+        self.full = False  # room again; a record that still does not fit says so anew
         return len(rows)
 
     def _insert_one_by_one(
