@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -119,3 +121,30 @@ def wait_ready(client: Any, seconds: float = 60) -> None:
     while (response := client.get("/readyz")).status_code != 200:
         assert time.monotonic() < deadline, f"not ready in {seconds} s: {response.text}"
         time.sleep(0.05)
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+
+def headless_chromium(profile: Path, *flags: str, height: int = 1600) -> Any:
+    """Debian's Chromium through its ChromeDriver, headless, with the browser console logged.
+    Skips without it, saying how to install it; fails instead under CI, which installs it."""
+    if not (CHROMIUM and CHROMEDRIVER):
+        if os.environ.get("CI"):
+            pytest.fail("CI must have chromium and chromedriver; .ci/run installs them")
+        pytest.skip("chromium and chromedriver are not installed (apt-get install chromium "
+                    "chromium-driver); CI installs them")  # fmt: skip
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync",
+        f"--user-data-dir={profile}", f"--window-size=1200,{height}", *flags,
+    ):  # fmt: skip
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)

@@ -3,9 +3,7 @@ and Swagger UI and ReDoc that render from the app alone, in a browser cut off fr
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -15,16 +13,14 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
 from scoring import Settings
 from serving.app import create_app
-from tests.helpers import free_port
+from tests.helpers import free_port, headless_chromium
 
 SCORE_KEY, ADMIN_KEY = "docs-score-key-123", "docs-admin-key-456"
 CREDENTIALS = {
@@ -52,8 +48,6 @@ CODES = {
     500: {"internal_error"},
     503: {"model_unavailable", "prediction_log_full"},
 }
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
 
 
 @pytest.fixture(scope="module")
@@ -202,30 +196,12 @@ def served(docs_app: FastAPI) -> Iterator[str]:
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
     """Headless Chromium that reaches the loopback only: other names do not resolve, and what
     would still go out goes to a proxy port where nothing listens."""
-    if not (CHROMIUM and CHROMEDRIVER):
-        if os.environ.get("CI"):
-            pytest.fail("CI must have chromium and chromedriver; .ci/run installs them")
-        pytest.skip("chromium and chromedriver are not installed (apt-get install chromium "
-                    "chromium-driver); CI installs them")  # fmt: skip
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--disable-sync",
+    driver = headless_chromium(
+        tmp_path_factory.mktemp("chromium") / "profile",
         "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
         "--proxy-server=http://127.0.0.1:9",
         "--proxy-bypass-list=127.0.0.1",
-        f"--user-data-dir={tmp_path_factory.mktemp('chromium') / 'profile'}",
-        "--window-size=1200,1600",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    )
     try:
         with pytest.raises(WebDriverException, match="net::ERR_"):
             driver.get("https://example.com/")  # the network is out of reach

@@ -34,6 +34,12 @@ def _rows(url: str, table: str) -> list[dict]:
     return rows
 
 
+def _drop(engine: sqlalchemy.Engine, table: str) -> None:
+    with engine.begin() as connection:
+        connection.execute(sqlalchemy.text(f'DROP TABLE IF EXISTS "{table}"'))
+    engine.dispose()
+
+
 def _settings(tmp_path: Path, url: str, **overrides: object) -> Settings:
     return Settings(
         prediction_db=url,
@@ -104,9 +110,7 @@ def test_postgres_log_keeps_every_row_under_load_and_shutdown(
         assert len(rows) == 480
         assert len({r["lead_id"] for r in rows}) == 480
     finally:
-        with engine.begin() as connection:
-            connection.execute(sqlalchemy.text(f'DROP TABLE IF EXISTS "{table}"'))
-        engine.dispose()
+        _drop(engine, table)
 
 
 def test_an_email_or_phone_lead_id_is_stored_as_its_keyed_hash(
@@ -172,9 +176,7 @@ def test_a_database_outage_and_a_poison_row_lose_nothing_that_was_answered(
         assert "leadscore_prediction_spool_depth 0.0" in metrics
     finally:
         proxy.close()
-        with engine.begin() as connection:
-            connection.execute(sqlalchemy.text(f'DROP TABLE IF EXISTS "{table}"'))
-        engine.dispose()
+        _drop(engine, table)
 
 
 def test_a_full_spool_answers_503_and_loses_no_answered_score(

@@ -3,9 +3,7 @@ browser."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -14,6 +12,7 @@ from typer.testing import CliRunner
 
 from leadscore.cli import app
 from tests.conftest import FittedModel, TrainedModel
+from tests.helpers import headless_chromium
 from training.report import render_report
 
 SECTIONS = (
@@ -26,8 +25,6 @@ SECTIONS = (
     "What if sales took every lead above a score?",
     "Model card",
 )
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
 
 
 @pytest.fixture(scope="module")
@@ -78,31 +75,9 @@ def test_report_is_logged_with_the_training_run(trained: TrainedModel) -> None:
 
 @pytest.mark.integration
 def test_report_renders_cleanly_in_headless_chromium(report_file: Path, tmp_path: Path) -> None:
-    if not (CHROMIUM and CHROMEDRIVER):
-        if os.environ.get("CI"):
-            pytest.fail("CI must have chromium and chromedriver; .ci/run installs them")
-        pytest.skip("chromium and chromedriver are not installed (apt-get install chromium "
-                    "chromium-driver); CI installs them")  # fmt: skip
     from PIL import Image, ImageStat
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        "--window-size=1200,2400",
-    ):
-        options.add_argument(flag)  # fmt: skip
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver = headless_chromium(tmp_path / "profile", height=2400)
     try:
         driver.get(report_file.as_uri())
         images = driver.execute_script(
