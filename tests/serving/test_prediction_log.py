@@ -158,9 +158,14 @@ def test_a_database_outage_and_a_poison_row_lose_nothing_that_was_answered(
                 response = client.post("/v1/score", json={**EXAMPLE_LEAD, "lead_id": lead_id})
                 assert response.status_code == 200, response.text
                 answered.append(lead_id)
-                if i == 80:
-                    health = client.get("/readyz").json()["prediction_log"]
-                    assert health["spool_depth"] >= 50 and health["last_error"]
+                if i == 80:  # the shipper has found the database away, and rows wait
+                    deadline = time.monotonic() + 10
+                    while not (health := client.get("/readyz").json()["prediction_log"])[
+                        "last_error"
+                    ]:
+                        assert time.monotonic() < deadline, health
+                        time.sleep(0.05)
+                    assert health["spool_depth"] >= 50
             deadline = time.monotonic() + 30
             while client.get("/readyz").json()["prediction_log"]["spool_depth"] > 0:
                 assert time.monotonic() < deadline, "the spool did not drain"
