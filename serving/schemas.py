@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -35,41 +35,58 @@ EXAMPLE_LEAD: dict[str, Any] = {
 }
 
 
-EARLIEST, LATEST = datetime(1900, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC)
+FIRST_YEAR, LAST_YEAR = 1900, 2199
 MAX_EXTRA_FIELDS, MAX_EXTRA_TEXT = 100, 1000
+# What the OpenAPI document promises for a date: RFC 3339 text whose year is 1900 to 2199.
+DATE_TIME_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "format": "date-time",
+    "pattern": r"^(19\d\d|2[01]\d\d)-",
+    "examples": ["2026-11-20T09:00:00Z"],
+}
 
 
 def _date_text(value: Any) -> Any:
-    """Dates come as ISO 8601 text; a number is not read as a Unix time, a bool not at all."""
-    if isinstance(value, str | datetime):
+    """Dates come as ISO 8601 text; a number is not read as a Unix time, a bool not at all, nor
+    a text of digits (which pydantic would read as a Unix time): the text starts `YYYY-`."""
+    if (isinstance(value, str) and value[4:5] == "-") or isinstance(value, datetime):
         return value
     raise ValueError("expected an ISO 8601 date-time string such as 2026-11-20T09:00:00Z")
 
 
 def _in_range(value: datetime) -> datetime:
-    """In UTC, between 1900 and 2200: far dates with an offset overflowed while scoring."""
-    try:
-        moment = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-    except OverflowError:
-        moment = EARLIEST - timedelta(days=1)
-    if not EARLIEST <= moment < LATEST:
-        raise ValueError("expected a date-time from 1900 to 2199")
-    return moment
+    """In UTC, written with a year from 1900 to 2199 (what the document's pattern says): far
+    dates with an offset overflowed while scoring, and these cannot."""
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"expected a date-time from {FIRST_YEAR} to {LAST_YEAR}")
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+# The integers the JSON parser (orjson) reads as integers: a longer one arrives as a float.
+RecordNumber = Annotated[int, Field(ge=-(2**63), le=2**64 - 1)]
+# Up to this size a float holds the very integer that was written as `7.0`; past it, not always.
+EXACT_FLOAT_INTEGERS = 2**53
 
 
 def _id_text(value: Any) -> Any:
-    """CRMs number their records: an integer id is taken as its text."""
-    return str(value) if type(value) is int else value
+    """CRMs number their records: an integer id is taken as its text, also when written `7.0`,
+    which JSON Schema counts as the integer 7 (and orjson reads as a float)."""
+    if type(value) is int:
+        return str(value)
+    if type(value) is float and value.is_integer() and abs(value) <= EXACT_FLOAT_INTEGERS:
+        return str(int(value))
+    return value
 
 
 LeadTime = Annotated[
     datetime,
-    BeforeValidator(_date_text, json_schema_input_type=str),
+    BeforeValidator(_date_text),
     AfterValidator(_in_range),
+    WithJsonSchema(DATE_TIME_SCHEMA),
 ]
 LeadId = Annotated[
     str,
-    BeforeValidator(_id_text, json_schema_input_type=str | int),
+    BeforeValidator(_id_text, json_schema_input_type=str | RecordNumber),
     Field(min_length=1, max_length=200),
 ]
 # JSON numbers only: not "250", not true, not Infinity or 1e309.
@@ -120,7 +137,7 @@ class Lead(BaseModel):
     campaign: str | None = Field(None, max_length=200)
     country: str | None = Field(None, max_length=100)
     industry: str | None = Field(None, max_length=200)
-    company_size: FiniteNumber | None = Field(None, ge=0)
+    company_size: FiniteNumber | None = Field(None, ge=0, le=10_000_000)
     job_title: str | None = Field(None, max_length=300)
     email_domain: str | None = Field(None, max_length=300)
     activities: list[Activity] = Field(default_factory=list)

@@ -68,6 +68,8 @@ ALL_OR_NOTHING_PARAMETER = {
     "schema": {"type": "boolean", "default": False},
 }
 BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
+LEAD_PARAMETERS = frozenset({"reasons", "strict"})
+BATCH_PARAMETERS = LEAD_PARAMETERS | {"all_or_nothing"}
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,14 @@ def _resolve(request: Request, *, batch: bool = False) -> tuple[Scoring, Options
     scoring = Scoring.of(request)
     require_json(request)
     query = request.query_params
+    known = BATCH_PARAMETERS if batch else LEAD_PARAMETERS
+    unknown = [name for name in query if name not in known]
+    if unknown:  # a typo such as ?strcit=true would otherwise be dropped without a word
+        raise InvalidParameter(
+            f"{unknown[0][:40]}: not a parameter of this route; expected one of "
+            f"{', '.join(sorted(known))}",
+            field=unknown[0][:40],
+        )
     text = query.get("reasons")
     reasons = scoring.settings.default_reasons
     if text is not None:

@@ -143,3 +143,18 @@ def _counted(client: TestClient, code: str) -> float:
         if line.startswith(f'leadscore_lead_errors_total{{code="{code}"}}'):
             return float(line.split()[-1])
     return 0.0
+
+
+def test_an_unknown_query_parameter_is_refused_not_dropped(client: TestClient) -> None:
+    error = _error(client.post("/v1/score?strcit=true", json=EXAMPLE_LEAD), 422)
+    assert error["field"] == "strcit" and "reasons, strict" in error["message"]
+    batch = client.post("/v1/score/batch?all_or_nothing=true", json={"leads": [EXAMPLE_LEAD]})
+    assert batch.status_code == 200
+    single = client.post("/v1/score?all_or_nothing=true", json=EXAMPLE_LEAD)
+    assert _error(single, 422)["field"] == "all_or_nothing"
+
+
+def test_company_size_is_bounded(client: TestClient) -> None:
+    error = _error(client.post("/v1/score", json={**EXAMPLE_LEAD, "company_size": 1.35e308}), 422)
+    assert error["field"] == "company_size"
+    assert client.post("/v1/score", json={**EXAMPLE_LEAD, "company_size": 2_100_000}).is_success
