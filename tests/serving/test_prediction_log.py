@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 import time
@@ -132,7 +133,7 @@ def test_an_email_or_phone_lead_id_is_stored_as_its_keyed_hash(
 
 @pytest.mark.integration
 def test_a_database_outage_and_a_poison_row_lose_nothing_that_was_answered(
-    fitted: FittedModel, tmp_path: Path
+    fitted: FittedModel, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Rows wait in the spool through an outage; a row the database refuses is quarantined on
     its own. Before, a batch was dropped after 3 quick retries, and one NUL byte lost 499
@@ -146,6 +147,7 @@ def test_a_database_outage_and_a_poison_row_lose_nothing_that_was_answered(
     prediction_table(table, metadata).c.lead_id.type.length = 12
     metadata.create_all(engine)
     settings = _settings(tmp_path, url, prediction_table=table)
+    caplog.set_level(logging.WARNING, logger="leadscore.serving")
     try:
         with TestClient(create_app(settings, loaded=fitted.loaded)) as client:
             answered = []
@@ -173,6 +175,10 @@ def test_a_database_outage_and_a_poison_row_lose_nothing_that_was_answered(
             health = client.get("/readyz").json()["prediction_log"]
             metrics = client.get("/metrics").text
         stored = {r["lead_id"] for r in _rows(POSTGRES_URL, table)}
+        # The failures were logged, without a lead id (they used to carry 10 per batch).
+        logged = " ".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+        assert "rows stay spooled" in logged and "quarantined" in logged
+        assert "far-too-long" not in logged and "'L1" not in logged and "L89" not in logged
         assert stored == {i for i in answered if i != "far-too-long-for-this-table"} - {
             "nul\x00byte"
         } | {"nulbyte"}
