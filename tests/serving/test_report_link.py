@@ -7,6 +7,7 @@ import dataclasses
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -50,11 +51,22 @@ def _print_link(monkeypatch: pytest.MonkeyPatch, *args: str) -> str:
     monkeypatch.setenv("LEADSCORE_SECRET_KEY", SECRET)
     result = runner.invoke(cli, ["report-link", *args])
     assert result.exit_code == 0, result.output
-    assert "Expires at" in result.stderr
-    (url,) = result.stdout.splitlines()
+    url, said = _printed(result)
+    assert "Expires at" in said
     for secret in (SCORE_KEY, ADMIN_KEY, SECRET):
         assert secret not in result.output
     return url
+
+
+def _printed(result: Any) -> tuple[str, str]:
+    """The link, alone on its line, and all that was printed (click before 8.2 mixes stderr
+    into the output, later versions keep it apart)."""
+    try:
+        text = result.stdout + result.stderr
+    except ValueError:  # stderr not captured apart
+        text = result.output
+    (url,) = [line for line in text.splitlines() if "/report?" in line]
+    return url, text
 
 
 def _error(response, status: int) -> dict:
@@ -164,7 +176,7 @@ def test_cli_and_server_share_the_secret_file_made_on_first_use(
     result = runner.invoke(cli, ["report-link"])
     assert result.exit_code == 0, result.output
     assert secret_file.stat().st_mode & 0o777 == 0o600
-    parts = urlsplit(result.stdout.strip())
+    parts = urlsplit(_printed(result)[0])
     settings = Settings(
         api_keys=KEYS, secret_file=secret_file, prediction_db="", model_poll_seconds=0
     )
