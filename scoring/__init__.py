@@ -40,7 +40,7 @@ if TYPE_CHECKING:
         key_digest,
         load_settings,
     )
-    from scoring.store import check_store
+    from scoring.store import check_store, connect_timeout
     from scoring.treeshap import TreeShapTables
 
 # Each public name and the module that defines it: imported on first use.
@@ -70,6 +70,7 @@ _EXPORTS = {
     "TablesTooLarge": "scoring.errors",
     "TreeShapTables": "scoring.treeshap",
     "check_store": "scoring.store",
+    "connect_timeout": "scoring.store",
     "input_example": "scoring.pyfunc",
     "key_digest": "scoring.settings",
     "load_registered": "scoring.pyfunc",
@@ -103,6 +104,7 @@ __all__ = [
     "TablesTooLarge",
     "TreeShapTables",
     "check_store",
+    "connect_timeout",
     "input_example",
     "key_digest",
     "load_registered",

@@ -68,15 +68,17 @@ def _check_sqlite(uri: str, create: bool) -> None:
     )
 
 
+def connect_timeout(uri: str) -> dict[str, int]:
+    """`connect_args` that bound one connection attempt of the URI's driver: without them an
+    unreachable host holds the caller for the operating system's TCP timeout (minutes)."""
+    argument = _TIMEOUT_ARGUMENT.get(make_url(uri).get_driver_name())
+    return {argument: CONNECT_TIMEOUT_SECONDS} if argument else {}
+
+
 def _check_database(uri: str) -> None:
     url = make_url(uri)
     try:
-        argument = _TIMEOUT_ARGUMENT.get(url.get_driver_name())
-        engine = create_engine(
-            url,
-            connect_args={argument: CONNECT_TIMEOUT_SECONDS} if argument else {},
-            poolclass=NullPool,
-        )
+        engine = create_engine(url, connect_args=connect_timeout(uri), poolclass=NullPool)
         try:
             with engine.connect() as connection:
                 connection.execute(text("SELECT 1"))

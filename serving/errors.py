@@ -103,6 +103,13 @@ class PredictionLogFull(ApiError):
     code = "prediction_log_full"
 
 
+def short_error(error: BaseException) -> str:
+    """`Type: first line`, at most 300 characters: enough to say why, in a log field or in
+    /readyz, without a database's multi-line detail."""
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0][:300] if lines else ''}"
+
+
 def error_body(
     code: str, message: str, field: str | None = None
 ) -> dict[str, dict[str, str | None]]:

@@ -48,6 +48,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 
+from scoring import connect_timeout
+from serving.errors import short_error
+
 logger = logging.getLogger("leadscore.serving")
 SHIP_BATCH = 500
 # Rows gather this long between shipments once the spool is drained: shipping each row as it
@@ -202,7 +205,10 @@ class PredictionLog:
         self.tables_ = {"predictions": prediction_table(self.table_name, self.metadata_)}
         # hide_parameters: a failed insert's message would otherwise carry lead ids into logs.
         self.engine_ = create_engine(
-            self.url, hide_parameters=True, pool_pre_ping=True, connect_args=_timeouts(self.url)
+            self.url,
+            hide_parameters=True,
+            pool_pre_ping=True,
+            connect_args=connect_timeout(self.url),
         )
         self._ready = False
         self._stop = threading.Event()
@@ -259,7 +265,7 @@ class PredictionLog:
                 try:
                     shipped = self._ship_once()
                 except Exception as error:  # the database is away: keep the rows, back off
-                    self.last_error = f"{type(error).__name__}: {_first_line(error)}"
+                    self.last_error = short_error(error)
                     logger.warning(
                         "prediction log database unreachable; rows stay spooled",
                         extra={"error": self.last_error, "retry_in_s": delay},
@@ -306,7 +312,7 @@ class PredictionLog:
             try:
                 self._insert([one])
             except Exception as error:
-                message = f"{type(error).__name__}: {_first_line(error)}"
+                message = short_error(error)
                 self.spool.quarantine(seq, kind, payload, message)
                 logger.error("prediction log row quarantined", extra={"seq": seq, "error": message})
                 continue
@@ -389,16 +395,6 @@ class _ShipperLock:
 
     def __exit__(self, *_exc: object) -> None:
         self._file.close()  # releases the lock
-
-
-def _timeouts(url: str) -> dict[str, Any]:
-    """A bounded connect: without it an unreachable PostgreSQL host holds the shipper for the
-    operating system's TCP timeout (minutes) per try."""
-    return {"connect_timeout": 5} if url.startswith("postgresql") else {}
-
-
-def _first_line(error: BaseException) -> str:
-    return str(error).strip().splitlines()[0][:300] if str(error).strip() else ""
 
 
 def row(

@@ -16,6 +16,7 @@ import logging
 from fastapi import FastAPI
 
 from scoring import check_store
+from serving.errors import short_error
 from serving.loading import load_model
 
 logger = logging.getLogger("leadscore.serving")
@@ -61,9 +62,9 @@ async def refresh(app: FastAPI) -> bool:
             aliased_version, settings.model_uri, settings.mlflow_tracking_uri
         )
     except Exception as error:  # the registry is away: keep serving what we have
-        logger.warning("registry not reachable", extra={"error": _short(error)})
+        logger.warning("registry not reachable", extra={"error": short_error(error)})
         if state.model is None:
-            state.load_error = f"registry not reachable: {_short(error)}"
+            state.load_error = f"registry not reachable: {short_error(error)}"
             return False
         return True
     uri = settings.model_uri if target is None else f"models:/{target[0]}/{target[1]}"
@@ -74,8 +75,8 @@ async def refresh(app: FastAPI) -> bool:
     try:
         loaded = await asyncio.to_thread(load_model, uri, settings.mlflow_tracking_uri)
     except Exception as error:  # a model that cannot load is never served
-        state.load_error = f"{uri} not loaded: {_short(error)}"
-        logger.warning("model not loaded", extra={"model_uri": uri, "error": _short(error)})
+        state.load_error = f"{uri} not loaded: {short_error(error)}"
+        logger.warning("model not loaded", extra={"model_uri": uri, "error": short_error(error)})
         return False
     state.model = loaded
     state.load_error = None
@@ -95,8 +96,3 @@ def freeze_garbage() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(100_000, 10, 10)
-
-
-def _short(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0][:300] if text else ''}"
