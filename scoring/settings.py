@@ -19,8 +19,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from scoring.errors import SettingsError
 
-Scope = Literal["score", "admin"]
-SCOPES: tuple[Scope, ...] = ("score", "admin")
+Scope = Literal["score", "feedback", "admin"]
+SCOPES: tuple[Scope, ...] = ("score", "feedback", "admin")
 DEFAULT_MODEL_NAME = "lead-scoring"
 CHAMPION = "champion"
 ENV_PREFIX = "LEADSCORE_"
@@ -88,6 +88,31 @@ class Settings(BaseSettings):
         10.0, gt=0, description="Time a client has to send a request's headers and body."
     )
     model_poll_seconds: float = Field(30.0, ge=0, description="Champion checks; 0 turns off.")
+    # Closing the loop: outcomes, the control group, drift
+    control_share: float = Field(
+        0.0, ge=0, le=0.5, description="Share of leads kept out of the policy, as a control group."
+    )
+    control_recommendation: Literal["SQL", "MQL", "nurture"] = Field(
+        "MQL", description="What control leads are answered instead of the policy's call."
+    )
+    performance_weeks: int = Field(
+        26, ge=1, le=520, description="Weeks of scoring /v1/performance reads by default."
+    )
+    drift_window_leads: int = Field(
+        500, ge=50, description="Most recent scored leads the drift check compares."
+    )
+    drift_check_seconds: float = Field(
+        30.0, gt=0, description="How often the drift check runs in each worker."
+    )
+    drift_psi_alert: float = Field(
+        0.25, gt=0, description="PSI of the score or a feature that raises a drift alert."
+    )
+    drift_unseen_alert: float = Field(
+        0.05, gt=0, le=1, description="Share of unseen category values that raises an alert."
+    )
+    drift_webhook_url: str | None = Field(
+        None, description="Drift alerts are posted here as JSON (with retries); unset: logs only."
+    )
 
     @field_validator("api_keys")
     @classmethod
@@ -192,8 +217,8 @@ def parse_keys(spec: str) -> dict[str, Scope]:
             )
         if scope not in SCOPES:
             raise ValueError(
-                f"entry {position} has an unknown scope; expected 'score' or 'admin' "
-                "(lower case) after the last ':'"
+                f"entry {position} has an unknown scope; expected 'score', 'feedback' or "
+                "'admin' (lower case) after the last ':'"
             )
         keys[key_digest(key.strip())] = scope  # type: ignore[assignment]
     if not keys:

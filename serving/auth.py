@@ -1,4 +1,5 @@
-"""API keys with scopes: `score` for scoring and model info, `admin` for everything.
+"""API keys with scopes: `score` for scoring and model info, `feedback` for posting outcomes,
+`admin` for everything.
 
 `LEADSCORE_API_KEYS` lists `key:scope` pairs separated by commas (`scoring.Settings` checks
 them at start-up); only SHA-256 digests are kept in memory. Clients send the key as
@@ -63,8 +64,9 @@ def authorize(request: Request, scope: Scope) -> None:
     granted = next((s for d, s in keys.items() if hmac.compare_digest(d, digest)), None)
     if granted is None:
         raise Unauthorized("expected a valid API key, got an unknown one")
-    if scope == "admin" and granted != "admin":
-        raise Forbidden("expected a key with the admin scope, got a score key")
+    if granted != scope and granted != "admin":
+        wanted = "the admin scope" if scope == "admin" else f"the {scope} scope (or admin)"
+        raise Forbidden(f"expected a key with {wanted}, got a {granted} key")
 
 
 async def admin_key_or_report_link(request: Request) -> None:
