@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     )
     from scoring.store import check_store, connect_timeout
     from scoring.treeshap import TreeShapTables
+    from scoring.trend import TREND_BAND, Trend, trend
 
 # Each public name and the module that defines it: imported on first use.
 _EXPORTS = {
@@ -69,6 +70,9 @@ _EXPORTS = {
     "StoreError": "scoring.errors",
     "TablesTooLarge": "scoring.errors",
     "TreeShapTables": "scoring.treeshap",
+    "TREND_BAND": "scoring.trend",
+    "Trend": "scoring.trend",
+    "trend": "scoring.trend",
     "check_store": "scoring.store",
     "connect_timeout": "scoring.store",
     "input_example": "scoring.pyfunc",
@@ -84,6 +88,7 @@ __all__ = [
     "FLOOR_SHARE_OF_BASE_RATE",
     "REGISTERED_URI",
     "SCORER_ARTIFACT",
+    "TREND_BAND",
     "Calibrator",
     "FeatureEncoder",
     "Grade",
@@ -103,6 +108,7 @@ __all__ = [
     "StoreError",
     "TablesTooLarge",
     "TreeShapTables",
+    "Trend",
     "check_store",
     "connect_timeout",
     "input_example",
@@ -111,6 +117,7 @@ __all__ = [
     "load_settings",
     "model_code",
     "signature",
+    "trend",
 ]
 
 
