@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     )
     from scoring.store import check_store, connect_timeout
     from scoring.treeshap import TreeShapTables
-    from scoring.trend import TREND_BAND, Trend, trend
+    from scoring.trend import TREND_BAND, Trend, score_trend
 
 # Each public name and the module that defines it: imported on first use.
 _EXPORTS = {
@@ -72,7 +72,7 @@ _EXPORTS = {
     "TreeShapTables": "scoring.treeshap",
     "TREND_BAND": "scoring.trend",
     "Trend": "scoring.trend",
-    "trend": "scoring.trend",
+    "score_trend": "scoring.trend",
     "check_store": "scoring.store",
     "connect_timeout": "scoring.store",
     "input_example": "scoring.pyfunc",
@@ -116,8 +116,8 @@ __all__ = [
     "load_registered",
     "load_settings",
     "model_code",
+    "score_trend",
     "signature",
-    "trend",
 ]
 
 

@@ -22,7 +22,7 @@ TRENDS: tuple[Trend, ...] = ("improving", "steady", "declining", "not_enough_inf
 TREND_BAND = 5
 
 
-def trend(score: int | None, previous: int | None) -> Trend:
+def score_trend(score: int | None, previous: int | None) -> Trend:
     """The trend from `previous` to `score` (both 0-100 scores, None when there is none)."""
     if score is None or previous is None:
         return "not_enough_info"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scoring import TREND_BAND, trend
+from scoring import TREND_BAND, score_trend
 from scoring.trend import dynamics_code
 
 
@@ -24,7 +24,7 @@ from scoring.trend import dynamics_code
 def test_the_trend_follows_the_documented_bands(
     score: int | None, previous: int | None, expected: str
 ) -> None:
-    assert trend(score, previous) == expected
+    assert score_trend(score, previous) == expected
 
 
 def test_dynamics_codes_are_its_option_values() -> None:
