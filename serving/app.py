@@ -19,8 +19,8 @@ from serving.loading import LoadedModel
 from serving.observe import BodyLimitAndMetrics, Metrics
 from serving.predlog import PredictionLog
 from serving.privacy import LeadKey
-from serving.routes import health, metrics, model, report, score
-from serving.schemas import BatchRequest, Lead
+from serving.routes import health, leads, metrics, model, outcomes, performance, report, score
+from serving.schemas import BatchRequest, Lead, Outcome, OutcomeBatch
 from serving.swap import freeze_garbage, keep_current
 
 logger = logging.getLogger("leadscore.serving")
@@ -80,11 +80,14 @@ def create_app(settings: Settings | None = None, loaded: LoadedModel | None = No
     )
     install_error_handlers(app)
     app.include_router(score.router)
+    app.include_router(outcomes.router)
+    app.include_router(leads.router)
+    app.include_router(performance.router)
     app.include_router(model.router)
     app.include_router(health.router)
     app.include_router(report.router)
     app.include_router(metrics.router)
-    document_bodies(app, [Lead, BatchRequest])
+    document_bodies(app, [Lead, BatchRequest, Outcome, OutcomeBatch])
     install_docs(app)
     return app
 

@@ -6,6 +6,8 @@ hop. The scoring routes build `Scoring` themselves (see `routes/score.py`).
 
 from __future__ import annotations
 
+import hashlib
+import random
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -47,6 +49,16 @@ class Scoring:
     prediction_log: PredictionLog | None
     batch_slot: anyio.CapacityLimiter
     lead_key: LeadKey
+
+    def in_control(self, lead_key: str | None) -> bool:
+        """Whether a lead is in the random control group: drawn from a hash of its id, so the
+        same lead stays in or out however often it is scored; a lead without an id is drawn
+        anew."""
+        share = self.settings.control_share
+        if lead_key is None:
+            return random.random() < share
+        digest = hashlib.blake2b(lead_key.encode(), digest_size=8, key=b"control").digest()
+        return int.from_bytes(digest) < share * 2**64
 
     @classmethod
     def of(cls, request: Request) -> Scoring:

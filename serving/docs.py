@@ -29,6 +29,8 @@ from serving.errors import (
     ModelUnavailable,
     NoReport,
     PredictionLogFull,
+    PredictionLogOff,
+    PredictionLogUnreachable,
     TooManyActivities,
     Unauthorized,
     UnsupportedMediaType,
@@ -57,13 +59,14 @@ SECURITY_SCHEMES = {
 }
 DESCRIPTIONS = {
     401: "No API key, or an unknown one.",
-    403: "A `score` key, where this route wants an `admin` key.",
+    403: "A key of another scope than the route wants (`score`, `feedback` or `admin`).",
     404: "The serving model was logged without a report.",
     413: "The body, or the number of leads, is over the server's limit.",
     415: "The body is not declared as JSON.",
     422: "Invalid input: `field` names the first problem.",
     500: f"An unexpected error; the server's log has it under the answer's {REQUEST_ID_HEADER}.",
-    503: "Not for now: no model is loaded yet, or the prediction log cannot keep scores.",
+    503: "Not for now: no model is loaded yet, or the prediction log cannot keep scores (or is "
+    "off, or its database does not answer a read).",
 }
 
 
@@ -93,6 +96,8 @@ class Contract:
     batch: bool = False  # it reads many leads at once
     log: bool = False  # it needs the prediction log to keep up
     report: bool = False  # it serves the model's report
+    outcomes: bool = False  # it reads a JSON body of outcomes
+    reads_log: bool = False  # it reads the prediction log's database
 
 
 # Every route in the OpenAPI document, by method and path: a new route must say what it needs.
@@ -100,6 +105,9 @@ ROUTES = {
     "POST /v1/score": Contract("score", model=True, body=True, log=True),
     "POST /v1/score/batch": Contract("score", model=True, body=True, batch=True, log=True),
     "GET /v1/model": Contract("score", model=True),
+    "POST /v1/outcomes": Contract("feedback", outcomes=True, log=True),
+    "GET /v1/leads/{lead_id}/scores": Contract("score", reads_log=True),
+    "GET /v1/performance": Contract("score", reads_log=True),
     "GET /healthz": Contract(),
     "GET /readyz": Contract(model=True, log=True),
     "GET /report": Contract("admin", model=True, report=True),
@@ -203,6 +211,41 @@ def _errors(contract: Contract, settings: Settings) -> dict[int, dict[str, Any]]
     if contract.scope == "admin":
         errors[403]["score_key"] = error_body(
             Forbidden.code, "expected a key with the admin scope, got a score key"
+        )
+    elif contract.scope is not None:
+        other = "feedback" if contract.scope == "score" else "score"
+        errors[403][f"{other}_key"] = error_body(
+            Forbidden.code,
+            f"expected a key with the {contract.scope} scope (or admin), got a {other} key",
+        )
+    if contract.outcomes:
+        errors[413]["body_too_large"] = body_too_large(settings.max_body_bytes)
+        errors[415]["unsupported_media_type"] = error_body(
+            UnsupportedMediaType.code, "expected Content-Type application/json, got text/plain"
+        )
+        errors[422]["invalid_outcome"] = error_body(
+            InvalidParameter.code,
+            "closed_at: expected the time the lead was won, got none",
+            "closed_at",
+        )
+        errors[503]["prediction_log_off"] = error_body(
+            PredictionLogOff.code,
+            "the prediction log is off (LEADSCORE_PREDICTION_DB is empty), so outcomes cannot "
+            "be kept; set it and restart",
+        )
+    if contract.reads_log:
+        errors[422]["invalid_parameter"] = error_body(
+            InvalidParameter.code, "limit: Input should be less than or equal to 1000", "limit"
+        )
+        errors[503]["prediction_log_off"] = error_body(
+            PredictionLogOff.code,
+            "the prediction log is off (LEADSCORE_PREDICTION_DB is empty), so nothing can be "
+            "measured; set it and restart",
+        )
+        errors[503]["prediction_log_unreachable"] = error_body(
+            PredictionLogUnreachable.code,
+            "the prediction log's database did not answer (OperationalError: connection "
+            "refused); try again",
         )
     if contract.report:
         errors[404]["no_report"] = error_body(

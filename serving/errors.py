@@ -194,3 +194,17 @@ def install_error_handlers(app: FastAPI) -> None:
             status_code=500,
             headers={REQUEST_ID_HEADER: request_id},
         )
+
+
+class PredictionLogOff(ApiError):
+    """A route that reads the prediction log, on a server that keeps none."""
+
+    status_code = 503
+    code = "prediction_log_off"
+
+
+class PredictionLogUnreachable(ApiError):
+    """The prediction log's database did not answer a read; its writes wait in the spool."""
+
+    status_code = 503
+    code = "prediction_log_unreachable"

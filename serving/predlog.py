@@ -28,13 +28,13 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 from sqlalchemy import (
+    Boolean,
     Column,
     DateTime,
     Float,
@@ -42,8 +42,10 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     create_engine,
     inspect,
+    select,
     text,
 )
 from sqlalchemy.engine import Engine
@@ -59,6 +61,7 @@ SHIP_LINGER_SECONDS = 0.2
 RETRY_FIRST_SECONDS, RETRY_MAX_SECONDS = 0.1, 5.0
 CLOSE_SHIP_SECONDS = 5.0
 INSERT = "INSERT INTO spool (kind, payload) VALUES (?, ?)"
+OUTCOMES_TABLE, DRIFT_TABLE = "lead_outcomes", "drift_checks"
 
 
 def prediction_table(name: str, metadata: MetaData) -> Table:
@@ -76,7 +79,86 @@ def prediction_table(name: str, metadata: MetaData) -> Table:
         Column("recommendation", String(20), nullable=False),
         Column("features_hash", String(32), nullable=False),
         Column("scored_at", DateTime(timezone=True), nullable=False),
+        # Added with outcomes: what the score describes, for the funnel and realised accuracy.
+        Column("as_of", DateTime(timezone=True)),
+        Column("grade", String(1)),
+        Column("policy_recommendation", String(20)),
+        Column("control", Boolean),
+        Column("source", String(200)),
+        Column("campaign", String(200)),
     )
+
+
+def outcomes_table(metadata: MetaData) -> Table:
+    """Won, lost and stage changes: one row per event, stored once however often it is sent
+    (`event_key` is a hash of the lead's key, the event and its time)."""
+    return Table(
+        OUTCOMES_TABLE,
+        metadata,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("row_key", String(40), unique=True),
+        Column("event_key", String(40), unique=True, nullable=False),
+        Column("lead_id", String(200), nullable=False),
+        Column("event", String(20), nullable=False),
+        Column("occurred_at", DateTime(timezone=True), nullable=False),
+        Column("received_at", DateTime(timezone=True), nullable=False),
+    )
+
+
+def drift_table(metadata: MetaData) -> Table:
+    """Every drift check of every worker: what `/v1/performance` and the report show."""
+    return Table(
+        DRIFT_TABLE,
+        metadata,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("row_key", String(40), unique=True),
+        Column("checked_at", DateTime(timezone=True), nullable=False),
+        Column("model_name", String(200), nullable=False),
+        Column("model_version", String(50), nullable=False),
+        Column("window_leads", Integer),
+        Column("window_first_as_of", DateTime(timezone=True)),
+        Column("window_last_as_of", DateTime(timezone=True)),
+        Column("score_psi", Float),
+        Column("worst_feature", String(200)),
+        Column("worst_feature_psi", Float),
+        Column("unseen_share", Float),
+        Column("alert", Boolean),
+        Column("details", Text),
+    )
+
+
+def log_tables(prediction_table_name: str, metadata: MetaData) -> dict[str, Table]:
+    """The log's tables by the kind of row they keep."""
+    return {
+        "predictions": prediction_table(prediction_table_name, metadata),
+        "outcomes": outcomes_table(metadata),
+        "drift": drift_table(metadata),
+    }
+
+
+def read_log(
+    engine: Engine, tables: dict[str, Table], since: datetime
+) -> dict[str, list[dict[str, Any]]]:
+    """Scores whose `as_of` is at or after `since`, and the outcomes and drift checks since
+    then, as rows by kind; times in UTC (SQLite gives them back without their zone)."""
+    predictions, outcomes, drift = tables["predictions"], tables["outcomes"], tables["drift"]
+    queries = {
+        "predictions": select(predictions).where(predictions.c.as_of >= since),
+        "outcomes": select(outcomes).where(outcomes.c.occurred_at >= since),
+        "drift": select(drift).where(drift.c.checked_at >= since).order_by(drift.c.id),
+    }
+    with engine.connect() as connection:
+        return {
+            name: [_utc(dict(found._mapping)) for found in connection.execute(query)]
+            for name, query in queries.items()
+        }
+
+
+def _utc(found: dict[str, Any]) -> dict[str, Any]:
+    for name, value in found.items():
+        if isinstance(value, datetime) and value.tzinfo is None:
+            found[name] = value.replace(tzinfo=UTC)
+    return found
 
 
 class LogFull(Exception):
@@ -101,6 +183,8 @@ class Spool:
                 "CREATE TABLE IF NOT EXISTS quarantine (seq INTEGER PRIMARY KEY, kind TEXT, "
                 "payload BLOB, error TEXT, at TEXT DEFAULT CURRENT_TIMESTAMP);"
                 "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);"
+                "CREATE TABLE IF NOT EXISTS latest (model_name TEXT, lead_key TEXT, score "
+                "INTEGER, PRIMARY KEY (model_name, lead_key)) WITHOUT ROWID;"
             )
             self._connection.execute(
                 "INSERT OR IGNORE INTO meta VALUES ('spool_id', ?)", (uuid.uuid4().hex[:12],)
@@ -132,6 +216,51 @@ class Spool:
                         self._connection.executemany(INSERT, payloads)
         except sqlite3.Error as error:
             raise LogFull(f"{type(error).__name__}: {error}") from None
+
+    def append_scores(self, rows: list[dict[str, Any]], model_name: str) -> list[int | None]:
+        """Commit scored `rows` and each lead's latest score, in one transaction; returns each
+        row's previous score under `model_name` (None: none yet). `LogFull` when they cannot
+        be kept."""
+        payloads = [("predictions", orjson.dumps(row)) for row in rows]
+        previous: list[int | None] = []
+        try:
+            with self._lock, self._transaction():
+                seen: dict[str, int | None] = {}
+                for row in rows:
+                    key = row["lead_id"]
+                    if key is None:
+                        previous.append(None)
+                        continue
+                    if key not in seen:
+                        found = self._connection.execute(
+                            "SELECT score FROM latest WHERE model_name = ? AND lead_key = ?",
+                            (model_name, key),
+                        ).fetchone()
+                        seen[key] = None if found is None else found[0]
+                    previous.append(seen[key])
+                    if row["score"] is not None:
+                        seen[key] = row["score"]
+                self._connection.executemany(INSERT, payloads)
+                self._connection.executemany(
+                    "INSERT OR REPLACE INTO latest VALUES (?, ?, ?)",
+                    [
+                        (model_name, row["lead_id"], row["score"])
+                        for row in rows
+                        if row["lead_id"] is not None and row["score"] is not None
+                    ],
+                )
+        except sqlite3.Error as error:
+            raise LogFull(f"{type(error).__name__}: {error}") from None
+        return previous
+
+    def waiting(self, kind: str, lead_id: str) -> list[tuple[int, bytes]]:
+        """Rows of `kind` for `lead_id` that wait in the spool, not yet in the database."""
+        with self._lock:
+            return self._connection.execute(
+                "SELECT seq, payload FROM spool WHERE kind = ? AND "
+                "json_extract(CAST(payload AS TEXT), '$.lead_id') = ? ORDER BY seq",
+                (kind, lead_id),
+            ).fetchall()
 
     @contextlib.contextmanager
     def _transaction(self) -> Any:
@@ -202,7 +331,7 @@ class PredictionLog:
     def start(self) -> PredictionLog:
         self.spool.open()
         self.metadata_ = MetaData()
-        self.tables_ = {"predictions": prediction_table(self.table_name, self.metadata_)}
+        self.tables_ = log_tables(self.table_name, self.metadata_)
         # hide_parameters: a failed insert's message would otherwise carry lead ids into logs.
         self.engine_ = create_engine(
             self.url,
@@ -211,6 +340,7 @@ class PredictionLog:
             connect_args=connect_timeout(self.url),
         )
         self._ready = False
+        self._preparing = threading.Lock()
         self._stop = threading.Event()
         self.shipper_ = threading.Thread(
             target=self._ship_forever, name="prediction-log", daemon=True
@@ -220,13 +350,24 @@ class PredictionLog:
 
     def record(self, rows: list[dict[str, Any]], kind: str = "predictions") -> None:
         """Keep `rows` before the request is answered; `LogFull` when they cannot be kept."""
-        try:
+        with self._keeping(len(rows)):
             self.spool.append(kind, rows)
+
+    def record_scores(self, rows: list[dict[str, Any]], model_name: str) -> list[int | None]:
+        """Keep scored `rows` as `record` does; returns each lead's previous score under
+        `model_name`, for its trend."""
+        with self._keeping(len(rows)):
+            return self.spool.append_scores(rows, model_name)
+
+    @contextlib.contextmanager
+    def _keeping(self, count: int) -> Any:
+        try:
+            yield
         except LogFull as error:
             self.full = True
             self.last_error = str(error)
             logger.error(
-                "prediction spool cannot keep rows", extra={"rows": len(rows), "error": str(error)}
+                "prediction spool cannot keep rows", extra={"rows": count, "error": str(error)}
             )
             raise
         self.full = False
@@ -250,6 +391,27 @@ class PredictionLog:
         self.shipper_.join()
         self.engine_.dispose()
         self.spool.close()
+
+    def history(self, lead_key: str, limit: int) -> list[dict[str, Any]]:
+        """The lead's logged scores, newest first: those still waiting in the spool, then the
+        database's. Raises while the database is away."""
+        table = self.tables_["predictions"]
+        waiting = self.spool.waiting("predictions", lead_key)
+        newest_first = table.c.id.desc()
+        query = select(table).where(table.c.lead_id == lead_key).order_by(newest_first).limit(limit)
+        self._prepare_once()
+        with self.engine_.connect() as connection:
+            stored = [_utc(dict(found._mapping)) for found in connection.execute(query)]
+        # A row shipped between the two reads is in both: the database's copy counts.
+        shipped = {found["row_key"] for found in stored}
+        fresh = [self._decode(seq, "predictions", payload) for seq, payload in reversed(waiting)]
+        return ([one for one in fresh if one["row_key"] not in shipped] + stored)[:limit]
+
+    def frames(self, since: datetime) -> dict[str, list[dict[str, Any]]]:
+        """`read_log` of this log's database. Rows still in the spool are not in it yet: they
+        reach the database within a second while it is up."""
+        self._prepare_once()
+        return read_log(self.engine_, self.tables_, since)
 
     def _ship_forever(self) -> None:
         with _ShipperLock(self.spool.path) as lock:
@@ -285,8 +447,7 @@ class PredictionLog:
 
     def _ship_once(self) -> int:
         """Ship the oldest rows; 0 when the spool is empty. Raises while the database is away."""
-        if not self._ready:
-            self._prepare()
+        self._prepare_once()
         rows = self.spool.oldest(SHIP_BATCH)
         if not rows:
             return 0
@@ -319,20 +480,32 @@ class PredictionLog:
             self.spool.remove([seq])
             self.shipped += 1
 
+    def _prepare_once(self) -> None:
+        """Tables ready before the first read or write, whichever thread comes first."""
+        if not self._ready:
+            with self._preparing:
+                if not self._ready:
+                    self._prepare()
+
     def _prepare(self) -> None:
-        """Create the table, and add `row_key` to a table made by an older leadscore."""
+        """Create the tables, and add the columns a table made by an older leadscore lacks."""
         self.metadata_.create_all(self.engine_)
         for table in self.tables_.values():
             columns = {c["name"] for c in inspect(self.engine_).get_columns(table.name)}
-            if "row_key" not in columns:
-                with self.engine_.begin() as connection:
+            missing = [column for column in table.columns if column.name not in columns]
+            if not missing:
+                continue
+            with self.engine_.begin() as connection:
+                for column in missing:
+                    kind = column.type.compile(dialect=self.engine_.dialect)
                     connection.execute(
-                        text(f'ALTER TABLE "{table.name}" ADD COLUMN row_key VARCHAR(40)')
+                        text(f'ALTER TABLE "{table.name}" ADD COLUMN {column.name} {kind}')
                     )
-                    connection.execute(
-                        text(f'CREATE UNIQUE INDEX "ix_{table.name}_row_key" '
-                             f'ON "{table.name}" (row_key)')
-                    )  # fmt: skip
+                    if column.name == "row_key":
+                        connection.execute(
+                            text(f'CREATE UNIQUE INDEX "ix_{table.name}_row_key" '
+                                 f'ON "{table.name}" (row_key)')
+                        )  # fmt: skip
         self._ready = True
 
     def _decode(self, seq: int, kind: str, payload: bytes) -> dict[str, Any]:
@@ -361,7 +534,8 @@ class PredictionLog:
 
 
 def _insert_once(engine: Engine, table: Table) -> Any:
-    """An insert that skips rows whose `row_key` is already there (PostgreSQL and SQLite)."""
+    """An insert that skips rows already there, by any unique key: a row shipped twice after a
+    crash (`row_key`), an outcome sent twice (`event_key`). PostgreSQL and SQLite."""
     if engine.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     elif engine.dialect.name == "sqlite":
@@ -370,7 +544,7 @@ def _insert_once(engine: Engine, table: Table) -> Any:
         from sqlalchemy import insert  # other databases: a crash mid-ship may store a row twice
 
         return insert(table)
-    return insert(table).on_conflict_do_nothing(index_elements=["row_key"])
+    return insert(table).on_conflict_do_nothing()
 
 
 class _ShipperLock:
@@ -402,18 +576,33 @@ def row(
     model_name: str,
     model_version: str,
     at: datetime,
-    lead_key: Callable[[str | None], str | None],
+    lead_key: str | None,
+    *,
+    as_of: datetime | None = None,
+    source: str | None = None,
+    campaign: str | None = None,
+    control: bool = False,
+    answered: str | None = None,
 ) -> dict[str, Any]:
     """One log row from a scored lead: no names, emails or phones, only a hash of the features;
-    a lead id that is itself an email or a phone number is stored as its keyed hash."""
+    `lead_key` is the lead's id, or its keyed hash when the id is an email or a phone number.
+
+    `answered` is the recommendation the caller got when it differs from the policy's (a
+    control lead's); source and campaign group the funnel."""
     return {
-        "lead_id": lead_key(result.lead_id),
+        "lead_id": lead_key,
         "model_name": model_name,
         "model_version": model_version,
         "segment": result.segment,
         "score": result.score,
         "probability": result.probability,
-        "recommendation": result.recommendation,
+        "recommendation": answered or result.recommendation,
         "features_hash": result.features_hash,
         "scored_at": at,
+        "as_of": as_of or at,
+        "grade": result.grade,
+        "policy_recommendation": result.recommendation,
+        "control": control,
+        "source": source,
+        "campaign": campaign,
     }

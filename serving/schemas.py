@@ -234,6 +234,20 @@ class Score(BaseModel):
         description="insufficient_data: a rules-only model, too little history to score yet."
     )
     state_reason: str | None = None
+    trend: Literal["improving", "steady", "declining", "not_enough_info"] = Field(
+        description="Against this lead's previous score under the same model name (any "
+        "version): improving or declining when it moved by 5 points or more, steady when less, "
+        "not_enough_info without an earlier score or a lead_id (Dynamics 365's meanings).",
+        examples=["improving"],
+    )
+    previous_score: int | None = Field(
+        None, description="The lead's previous score under the same model name; null if none."
+    )
+    control: bool = Field(
+        False,
+        description="true: the lead is in the random control group (LEADSCORE_CONTROL_SHARE); "
+        "its recommendation is the fixed LEADSCORE_CONTROL_RECOMMENDATION, not the policy's.",
+    )
     warnings: list[str] = Field(
         default_factory=list,
         description="What the model could not use: fields it does not read (with a guess at the "
@@ -310,3 +324,91 @@ class Status(BaseModel):
     )
     load_error: str | None = Field(None, description="Why the last model load failed.")
     prediction_log: LogHealth | None = None
+
+
+EXAMPLE_OUTCOME: dict[str, Any] = {
+    "lead_id": "L-1001",
+    "status": "won",
+    "closed_at": "2027-01-15T16:00:00Z",
+    "stages": [
+        {"stage": "sal", "at": "2026-11-24T10:00:00Z"},
+        {"stage": "sql", "at": "2026-11-26T15:30:00Z"},
+        {"stage": "opportunity", "at": "2026-12-02T09:00:00Z"},
+    ],
+}
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+class StageChange(BaseModel):
+    """A step of the lead through the funnel, as the CRM recorded it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    stage: Annotated[Literal["sal", "sql", "opportunity"], BeforeValidator(_lower)] = Field(
+        description="sal: sales accepted the MQL; sql: sales qualified it; opportunity: an "
+        "opportunity was opened. Upper case is taken too."
+    )
+    at: LeadTime
+
+
+class Outcome(BaseModel):
+    """What became of a scored lead: won or lost (with when), and the stages it passed."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE_OUTCOME]})
+
+    lead_id: LeadId
+    status: Annotated[Literal["won", "lost", "open"], BeforeValidator(_lower)] = Field(
+        description="won or lost, with `closed_at`; open: still open, sending stage changes only."
+    )
+    closed_at: LeadTime | None = Field(None, description="When it was won or lost.")
+    stages: list[StageChange] = Field(default_factory=list, max_length=20)
+
+    @model_validator(mode="after")
+    def _closed_when_won_or_lost(self) -> Outcome:
+        if self.status != "open" and self.closed_at is None:
+            raise ValueError(f"closed_at: expected the time the lead was {self.status}, got none")
+        if self.status == "open" and self.closed_at is not None:
+            raise ValueError("closed_at: expected none for an open lead; send status won or lost")
+        if self.status == "open" and not self.stages:
+            raise ValueError("stages: expected at least one stage change for an open lead")
+        return self
+
+
+class OutcomeBatch(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"outcomes": [EXAMPLE_OUTCOME]}]}
+    )
+
+    outcomes: list[Outcome] = Field(
+        min_length=1, max_length=1000, description="At most LEADSCORE_MAX_BATCH_LEADS (1,000)."
+    )
+
+
+class OutcomesAccepted(BaseModel):
+    outcomes: int = Field(description="Outcomes received.", examples=[1])
+    events: int = Field(
+        description="Events kept (won or lost, and each stage change); an event sent before is "
+        "stored once.",
+        examples=[4],
+    )
+
+
+class ScoreHistoryEntry(BaseModel):
+    scored_at: datetime
+    as_of: datetime | None
+    model_name: str
+    model_version: str
+    score: int | None
+    grade: Literal["A", "B", "C", "D"] | None
+    recommendation: str
+    trend: Literal["improving", "steady", "declining", "not_enough_info"] = Field(
+        description="Against the entry before it under the same model name."
+    )
+
+
+class ScoreHistory(BaseModel):
+    lead_id: str
+    scores: list[ScoreHistoryEntry] = Field(description="Newest first.")

@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from features import InvalidLeadError
+from scoring.trend import score_trend
 from serving.auth import authorize
 from serving.bodies import batch_leads, body_doc, parse_body, require_json
 from serving.deps import Scoring
@@ -67,6 +68,10 @@ ALL_OR_NOTHING_PARAMETER = {
     "(422), instead of an error entry in its place.",
     "schema": {"type": "boolean", "default": False},
 }
+CONTROL_REASON = (
+    "Control group ({share:.0%} of leads, chosen at random): answered {call} whatever the "
+    "score, so that the policy's effect on outcomes can be measured"
+)
 BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 LEAD_PARAMETERS = frozenset({"reasons", "strict"})
 BATCH_PARAMETERS = LEAD_PARAMETERS | {"all_or_nothing"}
@@ -216,10 +221,27 @@ def _score(
             failed[0].message + (f" (and {len(failed) - 1} more leads)" if len(failed) > 1 else ""),
             field=failed[0].field,
         )
+    previous: list[int | None] = [None] * len(kept)
+    controls = [False] * len(kept)
     if scoring.prediction_log is not None and kept:
-        rows = [row(r, model.name, model.version, now, scoring.lead_key) for _, r in kept]
+        keys = [scoring.lead_key(result.lead_id) for _, result in kept]
+        if settings.control_share > 0:
+            controls = [scoring.in_control(key) for key in keys]
+        control_call = settings.control_recommendation
+        aliases = model.scorer.aliases
+        rows = [
+            row(
+                result, model.name, model.version, now, key,
+                as_of=todo[index].as_of,
+                source=_attribute(todo[index], "source", aliases),
+                campaign=_attribute(todo[index], "campaign", aliases),
+                control=control,
+                answered=control_call if control else None,
+            )
+            for (index, result), key, control in zip(kept, keys, controls, strict=True)
+        ]  # fmt: skip
         try:
-            scoring.prediction_log.record(rows)
+            previous = scoring.prediction_log.record_scores(rows, model.name)
         except LogFull:
             raise PredictionLogFull(
                 "the prediction log cannot keep these scores (its spool is full or its disk "
@@ -227,8 +249,12 @@ def _score(
             ) from None
     for recommendation, count in Counter(r.recommendation for _, r in kept).items():
         scoring.metrics.scores.labels(recommendation).inc(count)
-    for index, result in kept:
-        answers[index] = _answer(result, model)
+    control_answer = (
+        settings.control_recommendation,
+        CONTROL_REASON.format(share=settings.control_share, call=settings.control_recommendation),
+    )
+    for (index, result), before, control in zip(kept, previous, controls, strict=True):
+        answers[index] = _answer(result, model, before, control_answer if control else None)
     return answers  # type: ignore[return-value]  # every Lead was answered above
 
 
@@ -265,16 +291,32 @@ def _raw_id(item: Any) -> str | None:
     return str(lead_id)[:200] if isinstance(lead_id, str | int) else None
 
 
-def _answer(result: ScoredLead, model: LoadedModel) -> dict[str, Any]:
-    """One lead's answer in the shape of `Score`."""
+def _attribute(lead: Lead, name: str, aliases: dict[str, str]) -> str | None:
+    """A lead's `source` or `campaign`, also when the CRM sends it under its own field name."""
+    value = getattr(lead, name)
+    if value is None and aliases and lead.__pydantic_extra__:
+        crm_name = next((crm for crm, ours in aliases.items() if ours == name), None)
+        value = lead.__pydantic_extra__.get(crm_name) if crm_name else None
+    return None if value is None else str(value)
+
+
+def _answer(
+    result: ScoredLead,
+    model: LoadedModel,
+    previous: int | None,
+    control: tuple[str, str] | None,
+) -> dict[str, Any]:
+    """One lead's answer in the shape of `Score`; a control lead's `control` holds the
+    recommendation it is answered and why."""
     groups = result.group_scores or {}
+    recommendation, why = control or (result.recommendation, result.recommendation_reason)
     return {
         "lead_id": result.lead_id,
         "score": result.score,
         "probability": result.probability,
         "grade": result.grade,
-        "recommendation": result.recommendation,
-        "recommendation_reason": result.recommendation_reason,
+        "recommendation": recommendation,
+        "recommendation_reason": why,
         "reasons": [
             {
                 "feature": reason.feature,
@@ -291,6 +333,9 @@ def _answer(result: ScoredLead, model: LoadedModel) -> dict[str, Any]:
         "source_score": groups.get("source"),
         "state": result.state,
         "state_reason": result.state_reason,
+        "trend": score_trend(result.score, previous),
+        "previous_score": previous,
+        "control": control is not None,
         "warnings": list(result.warnings),
         "model": {"name": model.name, "version": model.version, "segment": result.segment},
     }

@@ -23,16 +23,21 @@ from serving.app import create_app
 from tests.helpers import free_port, headless_chromium
 
 SCORE_KEY, ADMIN_KEY = "docs-score-key-123", "docs-admin-key-456"
+FEEDBACK_KEY = "docs-feedback-key-789"
 CREDENTIALS = {
     "none": {},
     "score": {"X-API-Key": SCORE_KEY},
+    "feedback": {"X-API-Key": FEEDBACK_KEY},
     "admin": {"Authorization": f"Bearer {ADMIN_KEY}"},
 }
 # Every operation: the key scope it documents (None: no key) and every status it documents.
 DOCUMENTED = {
-    ("post", "/v1/score"): ("score", {200, 401, 413, 415, 422, 500, 503}),
-    ("post", "/v1/score/batch"): ("score", {200, 401, 413, 415, 422, 500, 503}),
-    ("get", "/v1/model"): ("score", {200, 401, 500, 503}),
+    ("post", "/v1/score"): ("score", {200, 401, 403, 413, 415, 422, 500, 503}),
+    ("post", "/v1/score/batch"): ("score", {200, 401, 403, 413, 415, 422, 500, 503}),
+    ("get", "/v1/model"): ("score", {200, 401, 403, 500, 503}),
+    ("post", "/v1/outcomes"): ("feedback", {200, 401, 403, 413, 415, 422, 500, 503}),
+    ("get", "/v1/leads/{lead_id}/scores"): ("score", {200, 401, 403, 422, 500, 503}),
+    ("get", "/v1/performance"): ("score", {200, 401, 403, 422, 500, 503}),
     ("get", "/healthz"): (None, {200, 500}),
     ("get", "/readyz"): (None, {200, 500, 503}),
     ("get", "/report"): ("admin", {200, 401, 403, 404, 500, 503}),
@@ -46,7 +51,12 @@ CODES = {
     415: {"unsupported_media_type"},
     422: {"invalid_request", "too_many_activities", "unused_input"},
     500: {"internal_error"},
-    503: {"model_unavailable", "prediction_log_full"},
+    503: {
+        "model_unavailable",
+        "prediction_log_full",
+        "prediction_log_off",
+        "prediction_log_unreachable",
+    },
 }
 
 
@@ -55,7 +65,7 @@ def docs_app() -> FastAPI:
     """An app with keys and no model; never started, since the docs need no model."""
     return create_app(
         Settings(
-            api_keys=f"{SCORE_KEY}:score,{ADMIN_KEY}:admin",
+            api_keys=f"{SCORE_KEY}:score,{FEEDBACK_KEY}:feedback,{ADMIN_KEY}:admin",
             secret_key="docs-test-secret",
             max_batch_leads=250,
             prediction_db="",
@@ -144,7 +154,8 @@ def test_routes_answer_401_403_and_503_exactly_where_documented(
             }
             statuses = {name: answer.status_code for name, answer in answers.items()}
             assert (statuses["none"] == 401) == ("401" in documented), (path, statuses)
-            assert (statuses["score"] == 403) == ("403" in documented), (path, statuses)
+            refused = 403 in (statuses["score"], statuses["feedback"])
+            assert refused == ("403" in documented), (path, statuses)
             assert (statuses["admin"] == 503) == ("503" in documented), (path, statuses)
             for answer in answers.values():
                 if answer.status_code >= 400:
