@@ -12,25 +12,40 @@ if TYPE_CHECKING:
     from serving.app import create_app
     from serving.auth import report_link_signature
     from serving.loading import LoadedModel, load_model
+    from serving.predlog import PredictionLog, event_row, log_tables, read_log
+    from serving.privacy import LeadKey
+    from serving.routes.performance import measure_performance
     from serving.schemas import EXAMPLE_LEAD
     from serving.server import check_port, run
 
 # Each public name and the module that defines it: imported on first use.
 _EXPORTS = {
     "EXAMPLE_LEAD": "serving.schemas",
+    "LeadKey": "serving.privacy",
     "LoadedModel": "serving.loading",
+    "PredictionLog": "serving.predlog",
     "check_port": "serving.server",
     "create_app": "serving.app",
+    "event_row": "serving.predlog",
     "load_model": "serving.loading",
+    "log_tables": "serving.predlog",
+    "measure_performance": "serving.routes.performance",
+    "read_log": "serving.predlog",
     "report_link_signature": "serving.auth",
     "run": "serving.server",
 }
 __all__ = [
     "EXAMPLE_LEAD",
+    "LeadKey",
     "LoadedModel",
+    "PredictionLog",
     "check_port",
     "create_app",
+    "event_row",
     "load_model",
+    "log_tables",
+    "measure_performance",
+    "read_log",
     "report_link_signature",
     "run",
 ]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import logging
 import sqlite3
 import threading
@@ -159,6 +160,27 @@ def _utc(found: dict[str, Any]) -> dict[str, Any]:
         if isinstance(value, datetime) and value.tzinfo is None:
             found[name] = value.replace(tzinfo=UTC)
     return found
+
+
+def event_row(
+    lead_key: str | None, event: str, at: datetime, received_at: datetime
+) -> dict[str, Any]:
+    """A `lead_outcomes` row: won, lost or a stage change of the lead with this key."""
+    return {
+        "event_key": event_key(lead_key, event, at),
+        "lead_id": lead_key,
+        "event": event,
+        "occurred_at": at,
+        "received_at": received_at,
+    }
+
+
+def event_key(lead_key: str | None, event: str, at: datetime) -> str:
+    """The same lead, event and moment give the same key, however the time was written: what
+    makes an outcome sent twice stored once."""
+    moment = at.astimezone(UTC).isoformat()
+    text = f"{lead_key}\x1f{event}\x1f{moment}".encode()
+    return hashlib.blake2b(text, digest_size=16).hexdigest()
 
 
 class LogFull(Exception):
@@ -384,13 +406,15 @@ class PredictionLog:
             "last_error": self.last_error,
         }
 
-    def close(self) -> None:
+    def close(self) -> int:
         """Ship what the database will take within a few seconds; the rest waits in the spool
-        for the next start."""
+        for the next start. Returns how many rows wait."""
         self._stop.set()
         self.shipper_.join()
         self.engine_.dispose()
+        waiting = self.spool.depth()
         self.spool.close()
+        return waiting
 
     def history(self, lead_key: str, limit: int) -> list[dict[str, Any]]:
         """The lead's logged scores, newest first: those still waiting in the spool, then the

@@ -13,7 +13,14 @@ if TYPE_CHECKING:
     from training.audit import AuditReport, audit
     from training.columns import feature_set_for
     from training.config import DatasetConfig, load_config
-    from training.data import CrmExport, demo_config, load_dataset, load_export, read_file
+    from training.data import (
+        CrmExport,
+        demo_config,
+        load_dataset,
+        load_export,
+        read_file,
+        read_outcomes,
+    )
     from training.errors import (
         ConfigError,
         InsufficientData,
@@ -75,6 +82,7 @@ _EXPORTS = {
     "promote": "training.gate",
     "refusals": "training.gate",
     "read_file": "training.data",
+    "read_outcomes": "training.data",
     "retrain": "training.pipeline",
     "rollback": "training.gate",
     "time_split": "training.splits",
@@ -116,6 +124,7 @@ __all__ = [
     "make_examples",
     "promote",
     "read_file",
+    "read_outcomes",
     "refusals",
     "retrain",
     "rollback",

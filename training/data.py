@@ -275,6 +275,79 @@ def read_file(path: Path) -> pd.DataFrame:
     return table.frame
 
 
+STAGE_COLUMNS = {"sal": "sal_at", "sql": "sql_at", "opportunity": "opportunity_at"}
+OPEN_STATUSES = ("", "open")
+
+
+def read_outcomes(
+    path: Path, outcome: OutcomeSection | None = None, *, cap: int = PROBLEM_CAP
+) -> pd.DataFrame:
+    """A CRM export of what became of leads, checked row by row: `lead_id`, `status` (won,
+    lost or open), `closed_at`, and the stage times `sal_at`, `sql_at`, `opportunity_at` where
+    the file has those columns. The dataset config's [outcome] names the id, status and
+    closed_at columns; a won or lost row needs its closed_at, an open row at least one stage."""
+    id_column, status_column, closed_column = (
+        (outcome.id, outcome.status, outcome.closed_at)
+        if outcome is not None
+        else ("lead_id", "status", "closed_at")
+    )
+    problems = _Problems(cap)
+    table = read_source(TableSource(path.stem, path=path.resolve()), problems)
+    if table.frame.empty and not problems.total:
+        raise DataContractError(_NO_ROWS, source=table.source)
+    _require_columns(table, [id_column, status_column, closed_column], problems)
+    if problems.total:
+        raise ValidationFailed(problems.items, problems.total)
+    frame = table.frame
+    _cells_missing(table, id_column, problems)
+    status = (
+        frame[status_column]
+        .astype(object)
+        .map(lambda v: "" if pd.isna(v) else str(v).strip().lower())
+    )
+    known = status.isin(["won", "lost", *OPEN_STATUSES]).to_numpy()
+    problems.cells(table, status_column, ~known, "'won', 'lost', 'open' or empty")
+    stage_columns = [column for column in STAGE_COLUMNS.values() if column in frame]
+    times = {
+        name: _timestamps_of(table, column, problems)
+        for name, column in [("closed_at", closed_column)] + [(c, c) for c in stage_columns]
+    }
+    closed = (status != "open") & (status != "")
+    problems.cells(
+        table, closed_column, (closed & times["closed_at"].isna()).to_numpy(),
+        "the time the lead was won or lost", show=False,
+    )  # fmt: skip
+    staged = np.zeros(len(frame), dtype=bool)
+    for column in stage_columns:
+        staged |= times[column].notna().to_numpy()
+    problems.cells(
+        table, status_column, (~closed).to_numpy() & ~staged,
+        f"'won' or 'lost', or a stage time ({', '.join(STAGE_COLUMNS.values())}) for an open lead",
+    )  # fmt: skip
+    if problems.total:
+        raise ValidationFailed(problems.items, problems.total)
+    return pd.DataFrame(
+        {
+            LEAD_ID: frame[id_column].astype(object).map(_id_text).to_numpy(),
+            STATUS: status.replace("", "open").to_numpy(),
+            **{name: values.to_numpy() for name, values in times.items()},
+        }
+    )
+
+
+def _id_text(value: object) -> str:
+    """A CRM id as text: 7 and 7.0 (a number column read with a gap) are both "7"."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _timestamps_of(table: Table, column: str, problems: _Problems) -> pd.Series:
+    """The column as UTC times (NaT where empty), each unreadable cell a problem."""
+    _check_timestamps(table, column, problems, required=False)
+    return pd.to_datetime(table.frame[column], utc=True, errors="coerce", format="mixed")
+
+
 def load_dataset(config: DatasetConfig, *, cap: int = PROBLEM_CAP) -> CrmExport:
     """Read every table of `config`, check it row by row, and return the canonical export.
 

@@ -8,7 +8,6 @@ same outcome again, or a client that retries, changes nothing.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,7 +18,7 @@ from pydantic import ValidationError
 from serving.auth import require
 from serving.bodies import body_doc, parse_body, require_json
 from serving.errors import InvalidParameter, PredictionLogFull, PredictionLogOff, describe
-from serving.predlog import LogFull
+from serving.predlog import LogFull, event_row
 from serving.privacy import LeadKey
 from serving.schemas import Outcome, OutcomeBatch, OutcomesAccepted
 
@@ -100,21 +99,5 @@ def events(outcomes: list[Outcome], lead_key: LeadKey, now: datetime) -> list[di
         happened = [(stage.stage, stage.at) for stage in outcome.stages]
         if outcome.closed_at is not None:
             happened.append((outcome.status, outcome.closed_at))
-        for event, at in happened:
-            rows.append(
-                {
-                    "event_key": event_key(key, event, at),
-                    "lead_id": key,
-                    "event": event,
-                    "occurred_at": at,
-                    "received_at": now,
-                }
-            )
+        rows.extend(event_row(key, event, at, now) for event, at in happened)
     return rows
-
-
-def event_key(lead_key: str | None, event: str, at: datetime) -> str:
-    """The same lead, event and moment give the same key, however the time was written."""
-    moment = at.astimezone(UTC).isoformat()
-    text = f"{lead_key}\x1f{event}\x1f{moment}".encode()
-    return hashlib.blake2b(text, digest_size=16).hexdigest()

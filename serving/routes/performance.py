@@ -47,16 +47,17 @@ def get_performance(
             f"the prediction log's database did not answer ({short_error(error)}); try again"
         ) from None
     watch = getattr(state, "drift_watch", None)
-    answer = measured(rows, now, watch.last_check if watch is not None else None)
+    answer = measure_performance(rows, now, watch.last_check if watch is not None else None)
     return Response(orjson.dumps(answer), media_type="application/json")
 
 
-def measured(
+def measure_performance(
     rows: dict[str, list[dict[str, Any]]], now: datetime, last_check: dict[str, Any] | None
 ) -> dict[str, Any]:
     """The performance answer from the log's rows (`serving.predlog.read_log`)."""
     # Imported here: the app answers /healthz before pandas would have loaded.
     import pandas as pd
+
     from scoring.performance import performance
 
     predictions = pd.DataFrame(
