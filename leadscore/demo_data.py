@@ -11,9 +11,21 @@ The hidden process (documented again in the README):
 * ``logit p = base(t) + fit + 1.3 * log1p(intent) + noise``, with noise ~ N(0, 0.25) that no
   feature can see, so p is "fit times intent" in odds. The lead is won with probability p.
 * **Mess**: inconsistent casing and spelling of titles, industries and countries; missing values;
-  form placeholders ("Select", "--", "N/A"...) in industry and country; duplicated events; drift
-  (paid search grows and gets worse, the base rate rises, and email opens inflate in the last
-  months as mail clients pre-fetch images); open leads; personal data (email, phone, full name).
+  form placeholders ("Select", "--", "N/A"...) in industry and country; duplicated events; open
+  leads; personal data (email, phone, full name).
+* **Drift**, one of three modes (`generate(..., drift=...)`, recorded in ``truth.json``):
+
+  - ``"gradual"`` (the default): paid search grows and gets worse, the base rate rises, and email
+    opens inflate in the last six months as mail clients pre-fetch images. Its output for a seed
+    never changes: published figures rely on it.
+  - ``"none"``: stationary. The starting source mix throughout, no paid-search decay, a constant
+    base rate, no inflated email opens.
+  - ``"shift"``: exactly ``"none"`` until `SHIFT_DAY` (day 420, 2026-02-25), then an abrupt change
+    in who the leads are: mostly purchased lists and content syndication, smaller companies, a
+    quarter students (`SHIFT_CHANGES`). The hidden process above is unchanged, so a model stays
+    right lead by lead while the population, its scores and several features move. For one seed,
+    ``"none"`` and ``"shift"`` give identical leads, activities and outcomes for every lead
+    created before `SHIFT_DAY`, so one model trained on the early months serves both.
 * **Leaks**, one or more columns of each kind real exports carry (see `LEAK_KINDS`): dates written
   at the outcome, a sales status, fields filled for a few leads of one outcome only, rep-assigned
   scores filled once a lead is worked (more and more often over the export), a field missing far
@@ -26,9 +38,11 @@ training reads neither.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -148,6 +162,27 @@ INTENT_SCALE = 1.3
 NOISE_SD = 0.25
 BASE_LOGIT_START, BASE_LOGIT_END = -3.0, -2.6
 DUPLICATE_SHARE = 0.03
+SIZE_LOG_MEAN, SIZE_LOG_SD = 4.0, 1.6  # company size is log-normal: a median of about 55
+
+DriftMode = Literal["gradual", "none", "shift"]
+DRIFT_MODES: tuple[DriftMode, ...] = get_args(DriftMode)
+SHIFT_DAY = 420  # 2026-02-25, in the last six months of the 18
+SHIFT_AT = START + timedelta(days=SHIFT_DAY)
+SOURCE_MIX_SHIFT = np.array([0.08, 0.08, 0.06, 0.04, 0.03, 0.03, 0.03, 0.25, 0.40])
+SENIORITY_MIX_SHIFT = np.array([0.03, 0.05, 0.08, 0.17, 0.42, 0.25])
+SIZE_LOG_MEAN_SHIFT = 2.8  # a median company of about 16 employees
+SHIFT_CHANGES = (
+    "From day 420 (2026-02-25) on, 40% of leads come from purchased lists and 25% from content "
+    "syndication (before: 10% and 12%), their companies are smaller (a median of about 16 "
+    "employees instead of 55), and a quarter are students (before: 7%). How each kind of lead "
+    "converts does not change."
+)
+DRIFT_CHANGES: dict[DriftMode, str] = {
+    "gradual": "Paid search grows and converts worse over the 18 months, the base rate rises, "
+    "and email opens inflate in the last six months (mail clients pre-fetching images).",
+    "none": "Nothing: the same mix of leads and the same base rate throughout.",
+    "shift": SHIFT_CHANGES,
+}
 
 
 @dataclass(frozen=True)
@@ -158,40 +193,64 @@ class DemoExport:
     truth: pd.DataFrame
     exported_at: datetime
     truth_columns: dict[str, object]
+    drift: DriftMode = "gradual"
 
 
-def generate(n_leads: int = DEFAULT_LEADS, seed: int = DEFAULT_SEED) -> DemoExport:
-    """A demo export of `n_leads` leads created over 18 months from 2025-01-01 (seeded)."""
+Draw = Callable[[], np.random.Generator]
+
+
+def generate(
+    n_leads: int = DEFAULT_LEADS, seed: int = DEFAULT_SEED, drift: DriftMode = "gradual"
+) -> DemoExport:
+    """A demo export of `n_leads` leads created over 18 months from 2025-01-01 (seeded), drifting
+    as `drift` says (see the module docstring)."""
     if n_leads < 1:
         raise DemoDataError(f"expected at least 1 lead, got {n_leads}; ask for more with --leads")
-    rng = np.random.default_rng(seed)
+    if drift not in DRIFT_MODES:
+        raise DemoDataError(f"expected drift gradual, none or shift, got {drift!r}")
+    gradual = drift == "gradual"
+    draw = _Streams(seed, one_stream=gradual)
     start_us = int(START.timestamp()) * 1_000_000
     exported_us = start_us + SPAN_DAYS * DAY_US
-    created_us = np.sort(start_us + rng.integers(0, SPAN_DAYS * DAY_US, n_leads))
+    shift_us = start_us + SHIFT_DAY * DAY_US
+    created_us = np.sort(start_us + draw().integers(0, SPAN_DAYS * DAY_US, n_leads))
     t = (created_us - start_us) / (SPAN_DAYS * DAY_US)  # 0 -> 1 across the 18 months
+    shifted = (created_us >= shift_us) & (drift == "shift")
 
-    mix = SOURCE_MIX_START[None, :] * (1 - t[:, None]) + SOURCE_MIX_END[None, :] * t[:, None]
-    source = _choose_rows(rng, mix)
+    if gradual:
+        mix = SOURCE_MIX_START[None, :] * (1 - t[:, None]) + SOURCE_MIX_END[None, :] * t[:, None]
+    else:
+        mix = np.where(shifted[:, None], SOURCE_MIX_SHIFT, SOURCE_MIX_START)
+    source = _choose_rows(draw(), mix)
     campaign = np.empty(n_leads, dtype=object)
     campaign_effect = np.zeros(n_leads)
     for code, name in enumerate(SOURCES):
         rows = np.flatnonzero(source == code)
         options = np.array(CAMPAIGNS[name], dtype=object)
-        picked = options[rng.integers(0, len(options), len(rows))]
+        picked = options[draw().integers(0, len(options), len(rows))]
         campaign[rows] = picked
         campaign_effect[rows] = [CAMPAIGN_EFFECT.get(c, 0.0) for c in picked]
-    source_effect = SOURCE_EFFECT[source] + np.where(source == 1, PAID_SEARCH_DECAY * t, 0.0)
+    paid_search_decay = PAID_SEARCH_DECAY * t if gradual else 0.0
+    source_effect = SOURCE_EFFECT[source] + np.where(source == 1, paid_search_decay, 0.0)
 
-    industry = rng.choice(len(INDUSTRIES), n_leads, p=INDUSTRY_MIX)
-    seniority = rng.choice(len(SENIORITY), n_leads, p=SENIORITY_MIX)
-    country = rng.choice(len(COUNTRIES), n_leads, p=COUNTRY_MIX)
-    size = np.maximum(1, np.round(np.exp(rng.normal(4.0, 1.6, n_leads)))).astype(np.int64)
+    industry = draw().choice(len(INDUSTRIES), n_leads, p=INDUSTRY_MIX)
+    if gradual:
+        seniority = draw().choice(len(SENIORITY), n_leads, p=SENIORITY_MIX)
+    else:
+        seniority = _choose_rows(
+            draw(), np.where(shifted[:, None], SENIORITY_MIX_SHIFT, SENIORITY_MIX)
+        )
+    country = draw().choice(len(COUNTRIES), n_leads, p=COUNTRY_MIX)
+    size_log_mean = np.where(shifted, SIZE_LOG_MEAN_SHIFT, SIZE_LOG_MEAN)
+    size = np.maximum(
+        1, np.round(np.exp(draw().normal(size_log_mean, SIZE_LOG_SD, n_leads)))
+    ).astype(np.int64)
     size_effect = np.select(
         [size < 10, size < 50, size < 200, size < 1000, size < 5000],
         [-1.0, -0.3, 0.3, 0.6, 0.4],
         0.1,
     )
-    free_email = rng.random(n_leads) < np.where(
+    free_email = draw().random(n_leads) < np.where(
         (SENIORITY_EFFECT[seniority] < 0) | (size < 10), 0.45, 0.12
     )
     fit = (
@@ -203,44 +262,51 @@ def generate(n_leads: int = DEFAULT_LEADS, seed: int = DEFAULT_SEED) -> DemoExpo
         + source_effect
         + campaign_effect
     )
-    interest = 0.35 * (fit - fit.mean()) / fit.std() + 0.94 * rng.normal(size=n_leads)
+    # Interest is fit standardised on a fixed population: every lead in the gradual mode, else the
+    # leads before SHIFT_DAY, which the shift leaves alone.
+    usual = fit if gradual else fit[created_us < shift_us]
+    interest = 0.35 * (fit - usual.mean()) / usual.std() + 0.94 * draw().normal(size=n_leads)
 
-    early = _activities(rng, created_us, interest, np.zeros(n_leads), SNAPSHOT_DAYS * DAY_US)
+    early = _activities(draw, created_us, interest, np.zeros(n_leads), SNAPSHOT_DAYS * DAY_US)
     lead_idx, occurred, type_code = early
     snapshot_us = created_us + SNAPSHOT_DAYS * DAY_US
     intent = _intent(lead_idx, occurred, type_code, snapshot_us, n_leads)
-    t_mid = t
+    base_logit = (
+        BASE_LOGIT_START + (BASE_LOGIT_END - BASE_LOGIT_START) * t if gradual else BASE_LOGIT_START
+    )
     logit = (
-        BASE_LOGIT_START
-        + (BASE_LOGIT_END - BASE_LOGIT_START) * t_mid
-        + fit
-        + INTENT_SCALE * np.log1p(intent)
-        + rng.normal(0.0, NOISE_SD, n_leads)
+        base_logit + fit + INTENT_SCALE * np.log1p(intent) + draw().normal(0.0, NOISE_SD, n_leads)
     )
     probability = 1.0 / (1.0 + np.exp(-logit))
-    won = rng.random(n_leads) < probability
+    won = draw().random(n_leads) < probability
 
     close_days = np.where(
         won,
-        np.minimum(2 + rng.gamma(2.5, 12.0, n_leads), 85.0),
-        rng.uniform(1.0, 150.0, n_leads),
+        np.minimum(2 + draw().gamma(2.5, 12.0, n_leads), 85.0),
+        draw().uniform(1.0, 150.0, n_leads),
     )
-    closes = won | (rng.random(n_leads) < 0.65)
+    closes = won | (draw().random(n_leads) < 0.65)
     closed_us = snapshot_us + (close_days * DAY_US).astype(np.int64)
     closes &= closed_us <= exported_us
 
     # After the snapshot, buyers keep engaging until they close; others fade.
     later_end = np.where(closes, closed_us, np.minimum(snapshot_us + 150 * DAY_US, exported_us))
-    late = _activities(rng, snapshot_us, interest + 2.0 * won, won * 3.0, None, later_end)
+    late = _activities(draw, snapshot_us, interest + 2.0 * won, won * 3.0, None, later_end)
     # Mail clients that pre-fetch images inflate email opens in the last six months: a drift in
     # the data that carries no buying intent.
-    inflated = _extra_opens(rng, created_us, t)
+    extra_opens = np.where(t > 0.65, 2.0, 0.0) if gradual else np.zeros(n_leads)
+    inflated = _extra_opens(draw, created_us, extra_opens)
     lead_idx = np.concatenate([early[0], late[0], inflated[0]])
     occurred = np.concatenate([early[1], late[1], inflated[1]])
     type_code = np.concatenate([early[2], late[2], inflated[2]])
     keep = occurred <= exported_us
     lead_idx, occurred, type_code = lead_idx[keep], occurred[keep], type_code[keep]
-    duplicates = rng.random(len(lead_idx)) < DUPLICATE_SHARE
+    if not gradual:
+        # Each lead's events together, leads in order of creation: the duplicates' draw then
+        # meets the leads before the shift first, whatever the shift does to the later ones.
+        by_lead = np.argsort(lead_idx, kind="stable")
+        lead_idx, occurred, type_code = lead_idx[by_lead], occurred[by_lead], type_code[by_lead]
+    duplicates = draw().random(len(lead_idx)) < DUPLICATE_SHARE
     lead_idx = np.concatenate([lead_idx, lead_idx[duplicates]])
     occurred = np.concatenate([occurred, occurred[duplicates]])
     type_code = np.concatenate([type_code, type_code[duplicates]])
@@ -267,16 +333,16 @@ def generate(n_leads: int = DEFAULT_LEADS, seed: int = DEFAULT_SEED) -> DemoExpo
             "created_at": _timestamps(created_us),
             "source": np.array(SOURCES, dtype=object)[source],
             "campaign": campaign,
-            "country": _messy_case(rng, np.array(COUNTRIES, dtype=object)[country], 0.15),
+            "country": _messy_case(draw, np.array(COUNTRIES, dtype=object)[country], 0.15),
             "industry": _missing(
-                rng, _messy_case(rng, np.array(INDUSTRIES, dtype=object)[industry], 0.2), 0.05
+                draw, _messy_case(draw, np.array(INDUSTRIES, dtype=object)[industry], 0.2), 0.05
             ),
             "company_size": pd.array(
-                np.where(rng.random(n_leads) < 0.08, None, size), dtype="Int64"
+                np.where(draw().random(n_leads) < 0.08, None, size), dtype="Int64"
             ),
-            "job_title": _missing(rng, _titles(rng, seniority), 0.05),
-            **_emails(rng, lead_ids, free_email, n_leads),
-            **_sales_columns(rng, won, closes, closed_us, n_leads),
+            "job_title": _missing(draw, _titles(draw, seniority), 0.05),
+            **_emails(draw, lead_ids, free_email, n_leads),
+            **_sales_columns(draw, won, closes, closed_us, n_leads),
         }
     )
     # The leak battery and the placeholders draw from their own stream, so the columns above are
@@ -293,8 +359,13 @@ def generate(n_leads: int = DEFAULT_LEADS, seed: int = DEFAULT_SEED) -> DemoExpo
         "personal_columns": list(PERSONAL_COLUMNS),
         "placeholders": placeholders,
         "honest_columns": list(HONEST_COLUMNS),
+        "drift": {
+            "mode": drift,
+            "shift_at": SHIFT_AT.isoformat() if drift == "shift" else None,
+            "what_changes": DRIFT_CHANGES[drift],
+        },
     }
-    return DemoExport(leads, activities, outcomes, truth, exported_at, truth_columns)
+    return DemoExport(leads, activities, outcomes, truth, exported_at, truth_columns, drift)
 
 
 def write(export: DemoExport, out: Path, *, fmt: str = "parquet", seed: int | None = None) -> Path:
@@ -314,6 +385,7 @@ def write(export: DemoExport, out: Path, *, fmt: str = "parquet", seed: int | No
         "generator_version": GENERATOR_VERSION,
         "leads": len(export.leads),
         "seed": seed,
+        "drift": export.drift,
         "format": fmt,
         "exported_at": export.exported_at.isoformat(),
         "rows": {name: len(getattr(export, name)) for name in (*TABLES, "truth")},
@@ -322,7 +394,7 @@ def write(export: DemoExport, out: Path, *, fmt: str = "parquet", seed: int | No
     return out
 
 
-def is_complete(out: Path, *, n_leads: int, seed: int) -> bool:
+def is_complete(out: Path, *, n_leads: int, seed: int, drift: DriftMode = "gradual") -> bool:
     """Whether `out` already holds this very demo export, so it can be reused."""
     try:
         manifest = json.loads((out / "manifest.json").read_text())
@@ -333,9 +405,27 @@ def is_complete(out: Path, *, n_leads: int, seed: int) -> bool:
         manifest.get("generator_version") == GENERATOR_VERSION
         and manifest.get("leads") == n_leads
         and manifest.get("seed") == seed
+        and manifest.get("drift") == drift
         and all((out / f"{name}.{fmt}").is_file() for name in (*TABLES, "truth"))
         and (out / TRUTH_COLUMNS_FILE).is_file()
     )
+
+
+class _Streams:
+    """Where each random draw comes from. The gradual mode keeps its one historical stream; the
+    other modes give every draw a stream of its own, so a draw whose size the shift changes (the
+    events of later leads) never moves the draws after it."""
+
+    def __init__(self, seed: int, *, one_stream: bool) -> None:
+        self._seed = seed
+        self._one = np.random.default_rng(seed) if one_stream else None
+        self._drawn = 0
+
+    def __call__(self) -> np.random.Generator:
+        if self._one is not None:
+            return self._one
+        self._drawn += 1
+        return np.random.default_rng([self._seed, 2, self._drawn])  # [seed, 1]: the leak battery
 
 
 def _choose_rows(rng: np.random.Generator, probabilities: np.ndarray) -> np.ndarray:
@@ -346,7 +436,7 @@ def _choose_rows(rng: np.random.Generator, probabilities: np.ndarray) -> np.ndar
 
 
 def _activities(
-    rng: np.random.Generator,
+    draw: Draw,
     window_start: np.ndarray,
     interest: np.ndarray,
     extra_rate: np.ndarray,
@@ -354,24 +444,24 @@ def _activities(
     window_end: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Events per lead in [start, end): more of them, and more high-intent ones, with interest."""
-    counts = rng.poisson(np.exp(0.9 + 0.55 * np.clip(interest, -3, 3)) + extra_rate)
+    counts = draw().poisson(np.exp(0.9 + 0.55 * np.clip(interest, -3, 3)) + extra_rate)
     lead_idx = np.repeat(np.arange(len(interest)), counts)
     length = (
         np.full(len(interest), window_us)
         if window_end is None
         else np.maximum(window_end - window_start, 1)
     )
-    occurred = window_start[lead_idx] + (rng.random(len(lead_idx)) * length[lead_idx]).astype(
+    occurred = window_start[lead_idx] + (draw().random(len(lead_idx)) * length[lead_idx]).astype(
         np.int64
     )
     high_share = 1.0 / (1.0 + np.exp(-(-1.6 + 1.1 * interest)))
-    is_high = rng.random(len(lead_idx)) < high_share[lead_idx]
+    is_high = draw().random(len(lead_idx)) < high_share[lead_idx]
     high = np.array([ACTIVITY_TYPES.index(a) for a in HIGH_INTENT])
     low = np.array([ACTIVITY_TYPES.index(a) for a in LOW_INTENT])
     type_code = np.where(
         is_high,
-        high[rng.choice(len(HIGH_INTENT), len(lead_idx), p=HIGH_INTENT_MIX)],
-        low[rng.choice(len(LOW_INTENT), len(lead_idx), p=LOW_INTENT_MIX)],
+        high[draw().choice(len(HIGH_INTENT), len(lead_idx), p=HIGH_INTENT_MIX)],
+        low[draw().choice(len(LOW_INTENT), len(lead_idx), p=LOW_INTENT_MIX)],
     )
     return lead_idx, occurred, type_code
 
@@ -393,54 +483,55 @@ def _intent(
 
 
 def _extra_opens(
-    rng: np.random.Generator, created_us: np.ndarray, t: np.ndarray
+    draw: Draw, created_us: np.ndarray, rate: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    counts = rng.poisson(np.where(t > 0.65, 2.0, 0.0))
+    """`rate` email opens per lead on average, in its first 30 days, carrying no intent."""
+    counts = draw().poisson(rate)
     lead_idx = np.repeat(np.arange(len(created_us)), counts)
-    occurred = created_us[lead_idx] + (rng.random(len(lead_idx)) * 30 * DAY_US).astype(np.int64)
+    occurred = created_us[lead_idx] + (draw().random(len(lead_idx)) * 30 * DAY_US).astype(np.int64)
     type_code = np.full(len(lead_idx), ACTIVITY_TYPES.index("email_open"))
     return lead_idx, occurred, type_code
 
 
-def _titles(rng: np.random.Generator, seniority: np.ndarray) -> np.ndarray:
+def _titles(draw: Draw, seniority: np.ndarray) -> np.ndarray:
     titles = np.empty(len(seniority), dtype=object)
     for code, level in enumerate(SENIORITY):
         rows = np.flatnonzero(seniority == code)
         options = np.array(TITLES[level], dtype=object)
-        titles[rows] = options[rng.integers(0, len(options), len(rows))]
-    return _messy_case(rng, titles, 0.25)
+        titles[rows] = options[draw().integers(0, len(options), len(rows))]
+    return _messy_case(draw, titles, 0.25)
 
 
-def _messy_case(rng: np.random.Generator, values: np.ndarray, share: float) -> np.ndarray:
+def _messy_case(draw: Draw, values: np.ndarray, share: float) -> np.ndarray:
     """Lower-, upper-case or pad a share of the values, as hand-typed CRM fields are."""
     out = values.copy()
-    style = rng.integers(0, 3, len(values))
-    touched = np.flatnonzero(rng.random(len(values)) < share)
+    style = draw().integers(0, 3, len(values))
+    touched = np.flatnonzero(draw().random(len(values)) < share)
     for row in touched:
         text = out[row]
         out[row] = (text.lower(), text.upper(), f" {text} ")[style[row]]
     return out
 
 
-def _missing(rng: np.random.Generator, values: np.ndarray, share: float) -> np.ndarray:
+def _missing(draw: Draw, values: np.ndarray, share: float) -> np.ndarray:
     out = values.copy()
-    out[rng.random(len(values)) < share] = None
+    out[draw().random(len(values)) < share] = None
     return out
 
 
 def _emails(
-    rng: np.random.Generator, lead_ids: np.ndarray, free: np.ndarray, n_leads: int
+    draw: Draw, lead_ids: np.ndarray, free: np.ndarray, n_leads: int
 ) -> dict[str, np.ndarray]:
-    company = rng.integers(0, max(1, n_leads // 3), n_leads)
+    company = draw().integers(0, max(1, n_leads // 3), n_leads)
     business = pd.Series(company).map("company{}.example".format).to_numpy(dtype=object)
-    free_pick = np.array(FREE_DOMAINS, dtype=object)[rng.integers(0, len(FREE_DOMAINS), n_leads)]
+    free_pick = np.array(FREE_DOMAINS, dtype=object)[draw().integers(0, len(FREE_DOMAINS), n_leads)]
     domain = np.where(free, free_pick, business)
     email = pd.Series(lead_ids).str.lower() + "@" + pd.Series(domain)
     return {"email": email.to_numpy(dtype=object), "email_domain": domain}
 
 
 def _sales_columns(
-    rng: np.random.Generator,
+    draw: Draw,
     won: np.ndarray,
     closes: np.ndarray,
     closed_us: np.ndarray,
@@ -454,8 +545,8 @@ def _sales_columns(
         "Closed Won",
         np.where(
             closes,
-            lost_labels[rng.integers(0, 3, n_leads)],
-            open_labels[rng.integers(0, 4, n_leads)],
+            lost_labels[draw().integers(0, 3, n_leads)],
+            open_labels[draw().integers(0, 4, n_leads)],
         ),
     ).astype(object)
     updated = pd.Series(_timestamps(closed_us)).where(closes, None)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from scoring.calibrator import Calibrator
+    from scoring.drift import DriftReference
     from scoring.encoding import FeatureEncoder
     from scoring.errors import (
         InvalidRule,
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
         StoreError,
         TablesTooLarge,
     )
+    from scoring.performance import performance_report
     from scoring.policy import FLOOR_SHARE_OF_BASE_RATE, Grade, Policy, Recommendation, Rule
     from scoring.pyfunc import (
         REGISTERED_URI,
@@ -49,6 +51,7 @@ _EXPORTS = {
     "CHAMPION": "scoring.settings",
     "Calibrator": "scoring.calibrator",
     "DEFAULT_MODEL_NAME": "scoring.settings",
+    "DriftReference": "scoring.drift",
     "FeatureEncoder": "scoring.encoding",
     "Grade": "scoring.policy",
     "InvalidRule": "scoring.errors",
@@ -80,6 +83,7 @@ _EXPORTS = {
     "load_registered": "scoring.pyfunc",
     "load_settings": "scoring.settings",
     "model_code": "scoring.pyfunc",
+    "performance_report": "scoring.performance",
     "signature": "scoring.pyfunc",
 }
 __all__ = [
@@ -90,6 +94,7 @@ __all__ = [
     "SCORER_ARTIFACT",
     "TREND_BAND",
     "Calibrator",
+    "DriftReference",
     "FeatureEncoder",
     "Grade",
     "InvalidRule",
@@ -116,6 +121,7 @@ __all__ = [
     "load_registered",
     "load_settings",
     "model_code",
+    "performance_report",
     "score_trend",
     "signature",
 ]

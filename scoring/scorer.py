@@ -73,6 +73,10 @@ class ScoredLead:
     group_scores: dict[str, float] | None = None
     features_hash: str = ""
     warnings: tuple[str, ...] = ()  # what the answer could not use, in plain words
+    # For the drift watch: the lead's row of the model's input matrix (a view, no copy), and how
+    # many of its category values training never saw (that row holds them as missing).
+    encoded: np.ndarray | None = None
+    unseen_values: int = 0
 
 
 class LeadScorer:
@@ -302,6 +306,7 @@ class LeadScorer:
             score = round(probability * 100)
             lead_values = values[row]
             recommendation, why = self.policy.recommend(score, lead_values)
+            unseen = self._unseen(lead_values)
             top = []
             for i, push in zip(top_features[row], top_pushes[row], strict=True):
                 value = _plain(lead_values[names[i]])
@@ -326,7 +331,9 @@ class LeadScorer:
                     reasons=top,
                     group_scores=group_scores[row],
                     features_hash=self._hash(lead_values),
-                    warnings=tuple(self._unseen(lead_values)),
+                    warnings=tuple(unseen),
+                    encoded=matrix[row],
+                    unseen_values=len(unseen),
                 )
             )
         return results

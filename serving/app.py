@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from scoring import Settings, load_settings
 from serving.bodies import document_bodies
 from serving.docs import install_docs
+from serving.drift import DriftWatch
 from serving.errors import install_error_handlers
 from serving.loading import LoadedModel
 from serving.observe import BodyLimitAndMetrics, Metrics
@@ -37,13 +38,19 @@ def create_app(settings: Settings | None = None, loaded: LoadedModel | None = No
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.batch_slot = anyio.CapacityLimiter(1)  # made on the loop that serves
+        log = None
         if settings.prediction_db:
-            app.state.prediction_log = await asyncio.to_thread(_open_log, settings)
-            app.state.metrics.watch(app.state.prediction_log)
+            log = app.state.prediction_log = await asyncio.to_thread(_open_log, settings)
+            app.state.metrics.watch(log)
+        app.state.drift = DriftWatch(
+            settings, record=(lambda rows: log.record(rows, kind="drift")) if log else None
+        ).start()
+        app.state.metrics.watch_drift(app.state.drift)
         # The model loads after the port is open: /healthz answers at once, /readyz says 503
         # (with the reason) until a model can score.
         if loaded is not None:
             app.state.model, app.state.load_error = loaded, None
+            app.state.drift.use(loaded.scorer, loaded.name, loaded.version)
             freeze_garbage()
         keeper = (
             asyncio.create_task(keep_current(app))
@@ -55,6 +62,7 @@ def create_app(settings: Settings | None = None, loaded: LoadedModel | None = No
             keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await keeper
+        await asyncio.to_thread(app.state.drift.close)
         if app.state.prediction_log is not None:
             await asyncio.to_thread(app.state.prediction_log.close)
 
@@ -73,6 +81,7 @@ def create_app(settings: Settings | None = None, loaded: LoadedModel | None = No
     app.state.load_error = "the model is loading"
     app.state.registry_champion = None
     app.state.prediction_log = None
+    app.state.drift = None
     app.state.lead_key = LeadKey(settings.secret)
     app.state.metrics = Metrics()
     app.add_middleware(

@@ -15,6 +15,7 @@ import anyio
 from fastapi import Depends, Request
 
 from scoring import Settings
+from serving.drift import DriftWatch
 from serving.errors import ModelUnavailable
 from serving.loading import LoadedModel
 from serving.observe import Metrics
@@ -49,6 +50,7 @@ class Scoring:
     prediction_log: PredictionLog | None
     batch_slot: anyio.CapacityLimiter
     lead_key: LeadKey
+    drift: DriftWatch
 
     def in_control(self, lead_key: str | None) -> bool:
         """Whether a lead is in the random control group: drawn from a hash of its id, so the
@@ -70,6 +72,7 @@ class Scoring:
             state.prediction_log,
             state.batch_slot,
             state.lead_key,
+            state.drift,
         )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -14,6 +14,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from serving.errors import body_too_large
 from serving.predlog import PredictionLog
+
+if TYPE_CHECKING:
+    from serving.drift import DriftWatch
 
 
 class Metrics:
@@ -43,6 +46,11 @@ class Metrics:
         """Export the prediction log's spool depth, rows shipped and rows quarantined."""
         self.registry.register(_LogCollector(log))
 
+    def watch_drift(self, watch: DriftWatch) -> None:
+        """Export the drift watch's latest check: PSI of the score and of each feature, the
+        unseen share, whether it alerts, and the leads in the window."""
+        self.registry.register(_DriftCollector(watch))
+
 
 class _LogCollector(Collector):
     def __init__(self, log: PredictionLog) -> None:
@@ -64,6 +72,44 @@ class _LogCollector(Collector):
             "leadscore_prediction_rows_quarantined",
             "Rows the prediction database refused, kept aside in the spool.",
             value=health["quarantined"],
+        )
+
+
+class _DriftCollector(Collector):
+    def __init__(self, watch: DriftWatch) -> None:
+        self.watch = watch
+
+    def collect(self) -> Iterator[Metric]:
+        check = self.watch.last_check or {}
+        if check.get("score_psi") is not None:
+            yield GaugeMetricFamily(
+                "leadscore_drift_score_psi",
+                "Population stability index of the score over this worker's window.",
+                value=check["score_psi"],
+            )
+        features = GaugeMetricFamily(
+            "leadscore_drift_feature_psi",
+            "Population stability index of each feature over this worker's window.",
+            labels=["feature"],
+        )
+        for name, value in check.get("feature_psi", {}).items():
+            features.add_metric([name], value)
+        yield features
+        if check.get("unseen_share") is not None:
+            yield GaugeMetricFamily(
+                "leadscore_drift_unseen_share",
+                "Share of category values in the window that training never saw.",
+                value=check["unseen_share"],
+            )
+        yield GaugeMetricFamily(
+            "leadscore_drift_alert",
+            "1 while the drift check alerts, else 0.",
+            value=int(self.watch.alerting),
+        )
+        yield GaugeMetricFamily(
+            "leadscore_drift_window_leads",
+            "Scored leads in this worker's drift window.",
+            value=self.watch.window_leads,
         )
 
 

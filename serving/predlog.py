@@ -155,11 +155,15 @@ def read_log(
         }
 
 
-def _utc(found: dict[str, Any]) -> dict[str, Any]:
+def _utc(found: dict[Any, Any]) -> dict[str, Any]:
+    """A row as plain text keys (the driver's are a `str` subclass JSON encoders refuse) and
+    its times in UTC."""
+    row = {}
     for name, value in found.items():
         if isinstance(value, datetime) and value.tzinfo is None:
-            found[name] = value.replace(tzinfo=UTC)
-    return found
+            value = value.replace(tzinfo=UTC)
+        row[str(name)] = value
+    return row
 
 
 def event_row(

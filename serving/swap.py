@@ -79,6 +79,7 @@ async def refresh(app: FastAPI) -> bool:
         logger.warning("model not loaded", extra={"model_uri": uri, "error": short_error(error)})
         return False
     state.model = loaded
+    state.drift.use(loaded.scorer, loaded.name, loaded.version)
     state.load_error = None
     freeze_garbage()
     logger.info(

@@ -16,7 +16,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
 from features import micros_to_datetime
-from scoring import Calibrator, FeatureEncoder, LeadScorer, Policy
+from scoring import Calibrator, DriftReference, FeatureEncoder, LeadScorer, Policy
 from training.errors import ConfigError, InsufficientData, UnusableSplit
 from training.evaluate import holdout_metrics, importance_table
 from training.examples import Dataset
@@ -314,6 +314,14 @@ class LeadScoreTrainer:
             "splits": {name: asdict(summary) for name, summary in self.splits_.items()},
             "best_iteration": self.best_iteration_,
             "config": asdict(config),
+            # What serving compares live leads to: features as the training rows had them, the
+            # score as the validation rows got it (the training rows' own scores are in-sample).
+            "drift_reference": DriftReference.fit(
+                dataset.feature_set,
+                encoder.vocabularies_,
+                matrix[splits["train"]],
+                calibrator.probability(validation_margin) * 100,
+            ).to_dict(),
         }
         self.scorer_ = LeadScorer(
             feature_set=dataset.feature_set,

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
-from scoring.trend import score_trend
+from scoring import score_trend
 from serving.auth import require
 from serving.errors import PredictionLogOff, PredictionLogUnreachable, short_error
 from serving.schemas import ScoreHistory

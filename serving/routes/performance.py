@@ -46,8 +46,7 @@ def get_performance(
         raise PredictionLogUnreachable(
             f"the prediction log's database did not answer ({short_error(error)}); try again"
         ) from None
-    watch = getattr(state, "drift_watch", None)
-    answer = measure_performance(rows, now, watch.last_check if watch is not None else None)
+    answer = measure_performance(rows, now, state.drift.last_check)
     return Response(orjson.dumps(answer), media_type="application/json")
 
 
@@ -58,7 +57,7 @@ def measure_performance(
     # Imported here: the app answers /healthz before pandas would have loaded.
     import pandas as pd
 
-    from scoring.performance import performance
+    from scoring import performance_report
 
     predictions = pd.DataFrame(
         [{name: found.get(name) for name in PREDICTION_COLUMNS} for found in rows["predictions"]],
@@ -68,7 +67,7 @@ def measure_performance(
         [{name: found[name] for name in OUTCOME_COLUMNS} for found in rows["outcomes"]],
         columns=list(OUTCOME_COLUMNS),
     )
-    answer = performance(predictions, outcomes, now=now)
+    answer = performance_report(predictions, outcomes, now=now)
     checks = rows["drift"]
     alerts = [
         check

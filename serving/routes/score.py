@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from features import InvalidLeadError
-from scoring.trend import score_trend
+from scoring import score_trend
 from serving.auth import authorize
 from serving.bodies import batch_leads, body_doc, parse_body, require_json
 from serving.deps import Scoring
@@ -247,6 +247,9 @@ def _score(
                 "the prediction log cannot keep these scores (its spool is full or its disk "
                 "is), so they are not answered; try again later"
             ) from None
+    if kept:
+        moments = [todo[index].as_of or now for index, _ in kept]
+        scoring.drift.observe([result for _, result in kept], moments, model.scorer)
     for recommendation, count in Counter(r.recommendation for _, r in kept).items():
         scoring.metrics.scores.labels(recommendation).inc(count)
     control_answer = (

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from datetime import datetime
+from pathlib import Path
+
 import pandas as pd
+import pytest
 
 from features.schema import ACTIVITY_TYPES
 from leadscore import demo_data
+from leadscore.errors import DemoDataError
 
 
 def test_same_seed_same_data() -> None:
@@ -48,3 +55,105 @@ def test_write_and_reuse(tmp_path) -> None:
     assert demo_data.is_complete(out, n_leads=300, seed=5)
     assert not demo_data.is_complete(out, n_leads=300, seed=6)
     assert (out / "truth.parquet").is_file()
+
+
+# sha256 of generate(2000, 7)'s four tables as CSV, computed before the drift modes were added:
+# the gradual mode's output never changes for a seed (published figures rely on it).
+GRADUAL_2000_SEED_7 = "b3ea5e090574d09ee1560a1e657b36f7c3abd085f9ced09f89e9a9cf11e9de90"
+
+
+def _digest(export: demo_data.DemoExport) -> str:
+    digest = hashlib.sha256()
+    for name in ("leads", "activities", "outcomes", "truth"):
+        digest.update(getattr(export, name).to_csv(index=False).encode())
+    return digest.hexdigest()
+
+
+def test_gradual_drift_is_the_default_and_unchanged() -> None:
+    assert _digest(demo_data.generate(2000, 7)) == GRADUAL_2000_SEED_7
+    assert _digest(demo_data.generate(2000, 7, drift="gradual")) == GRADUAL_2000_SEED_7
+
+
+@pytest.fixture(scope="module")
+def none_and_shift() -> tuple[demo_data.DemoExport, demo_data.DemoExport]:
+    return demo_data.generate(4000, 8, drift="none"), demo_data.generate(4000, 8, drift="shift")
+
+
+def _before_and_after(export: demo_data.DemoExport) -> tuple[pd.DataFrame, pd.DataFrame]:
+    early = export.leads["created_at"] < demo_data.SHIFT_AT
+    return export.leads[early], export.leads[~early]
+
+
+def test_none_and_shift_are_identical_before_the_shift_day(
+    none_and_shift: tuple[demo_data.DemoExport, demo_data.DemoExport],
+) -> None:
+    steady, shifted = none_and_shift
+    (steady_before, steady_after), (shifted_before, _) = map(_before_and_after, none_and_shift)
+    assert len(steady_before) > 2000 and len(steady_after) > 500
+    pd.testing.assert_frame_equal(steady_before, shifted_before)
+    early_ids = set(steady_before["lead_id"])
+    for table in ("activities", "outcomes", "truth"):
+        ours, theirs = getattr(steady, table), getattr(shifted, table)
+        pd.testing.assert_frame_equal(
+            ours[ours["lead_id"].isin(early_ids)].reset_index(drop=True),
+            theirs[theirs["lead_id"].isin(early_ids)].reset_index(drop=True),
+        )
+    assert not steady.leads.equals(shifted.leads)  # later leads differ
+
+
+def test_the_shift_changes_who_the_leads_are_after_the_shift_day(
+    none_and_shift: tuple[demo_data.DemoExport, demo_data.DemoExport],
+) -> None:
+    steady, shifted = none_and_shift
+    (_, steady_after), (shifted_before, shifted_after) = map(_before_and_after, none_and_shift)
+
+    def bought(leads: pd.DataFrame) -> float:
+        return leads["source"].isin(["purchased_list", "content_syndication"]).mean()
+
+    assert bought(shifted_after) > bought(steady_after) + 0.3
+    assert bought(shifted_after) > bought(shifted_before) + 0.3
+    assert shifted_after["company_size"].median() < steady_after["company_size"].median() / 2
+
+    def students(leads: pd.DataFrame) -> float:
+        return leads["job_title"].str.contains("student|intern", case=False).mean()
+
+    assert students(shifted_after) > 2 * students(steady_after)
+    # The hidden process is the same, so the population's chances fall with it.
+    after = steady.leads["created_at"] >= demo_data.SHIFT_AT
+    steady_p = steady.truth.loc[after.to_numpy(), "true_probability"].mean()
+    shifted_p = shifted.truth.loc[after.to_numpy(), "true_probability"].mean()
+    assert shifted_p < steady_p / 2
+
+
+def test_none_is_stationary(
+    none_and_shift: tuple[demo_data.DemoExport, demo_data.DemoExport],
+) -> None:
+    leads = none_and_shift[0].leads
+    half = len(leads) // 2
+    early = (leads["source"].iloc[:half] == "paid_search").mean()
+    late = (leads["source"].iloc[half:] == "paid_search").mean()
+    assert abs(late - early) < 0.03  # gradual grows it by about 0.1 over the same halves
+
+
+def test_truth_and_manifest_record_the_mode(tmp_path: Path) -> None:
+    shifted = tmp_path / "shift"
+    demo_data.write(demo_data.generate(300, 5, drift="shift"), shifted, seed=5)
+    drift = json.loads((shifted / demo_data.TRUTH_COLUMNS_FILE).read_text())["drift"]
+    assert drift["mode"] == "shift"
+    assert datetime.fromisoformat(drift["shift_at"]) == demo_data.SHIFT_AT
+    assert "purchased lists" in drift["what_changes"]
+    assert demo_data.is_complete(shifted, n_leads=300, seed=5, drift="shift")
+    assert not demo_data.is_complete(shifted, n_leads=300, seed=5)  # a gradual one is asked for
+    gradual = tmp_path / "gradual"
+    demo_data.write(demo_data.generate(300, 5), gradual, seed=5)
+    assert json.loads((gradual / demo_data.TRUTH_COLUMNS_FILE).read_text())["drift"] == {
+        "mode": "gradual",
+        "shift_at": None,
+        "what_changes": demo_data.DRIFT_CHANGES["gradual"],
+    }
+    assert not demo_data.is_complete(gradual, n_leads=300, seed=5, drift="none")
+
+
+def test_an_unknown_drift_mode_is_refused() -> None:
+    with pytest.raises(DemoDataError, match="expected drift gradual, none or shift"):
+        demo_data.generate(100, 1, drift="sudden")  # type: ignore[arg-type]
