@@ -251,3 +251,41 @@ def test_a_control_share_answers_control_leads_the_fixed_recommendation(
         assert found["source"] == EXAMPLE_LEAD["source"]
         assert found["campaign"] == EXAMPLE_LEAD["campaign"]
         assert found["as_of"] is not None and found["grade"] in ("A", "B", "C", "D")
+
+
+def test_performance_counts_the_funnel_of_what_was_scored_and_what_came_of_it(
+    app_client: TestClient, tmp_path: Path
+) -> None:
+    leads = [_lead(f"P-{i}", HOT if i % 2 else COLD) for i in range(40)]
+    scored = app_client.post("/v1/score/batch", json={"leads": leads}, headers=SCORE).json()
+    calls = [entry["recommendation"] for entry in scored["scores"]]
+    outcomes = [
+        {"lead_id": f"P-{i}", "status": "won" if i % 4 == 1 else "lost",
+         "closed_at": "2027-01-15T16:00:00Z"}
+        for i in range(30)
+    ]  # fmt: skip
+    accepted = {"stage": "sal", "at": "2026-11-25T10:00:00Z"}
+    stages = [{"lead_id": "P-1", "status": "open", "stages": [accepted]}]
+    app_client.post("/v1/outcomes", json={"outcomes": outcomes}, headers=FEEDBACK)
+    app_client.post("/v1/outcomes", json={"outcomes": stages}, headers=FEEDBACK)
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    _shipped(url, f"SELECT * FROM {OUTCOMES_TABLE}", 31)
+    _shipped(url, "SELECT * FROM predictions", 40)
+    answer = app_client.get("/v1/performance?weeks=520", headers=SCORE)
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    funnel = report["overall"]["funnel"]
+    assert funnel["scored"] == 40
+    assert (funnel["won"], funnel["lost"], funnel["open"]) == (8, 22, 10)
+    assert funnel["sql"] == calls.count("SQL")
+    assert funnel["mql"] == calls.count("SQL") + calls.count("MQL")
+    assert funnel["sales_accepted"] == 1
+    realised = report["overall"]["realised"]
+    assert realised["known"] == 30
+    assert 0.5 < realised["auc"]["value"] <= 1  # the won ones are the hot ones
+    assert [row["source"] for row in report["by_source"]] == ["referral"]
+    assert report["by_model_version"][0]["model_version"] == "1"
+    assert report["overall"]["expected_wins_open"] > 0
+    assert set(report["drift"]) == {"last_check", "alerts"}
+    assert app_client.get("/v1/performance", headers=FEEDBACK).status_code == 403
+    assert app_client.get("/v1/performance?weeks=0", headers=SCORE).status_code == 422
