@@ -114,19 +114,24 @@ def generate(
         Path | None, typer.Option(help="Output folder; default LEADSCORE_DATA_DIR.")
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
+    drift: Annotated[
+        str, typer.Option(help="How the leads change: gradual (default), none or shift.")
+    ] = "gradual",
 ) -> None:
     """Generate a demo CRM export (leads, activities, outcomes) and its hidden truth file."""
-    _generate(leads, seed, out, fmt)
+    _generate(leads, seed, out, fmt, drift)
 
 
-def _generate(leads: int | None, seed: int, out: Path | None, fmt: str) -> None:
+def _generate(
+    leads: int | None, seed: int, out: Path | None, fmt: str, drift: str = "gradual"
+) -> None:
     from leadscore import demo_data
 
     settings = _settings()
     leads = leads or settings.demo_leads
     out = out or settings.data_dir
     with console.status(f"Generating {leads:,} leads"):
-        export = demo_data.generate(leads, seed)
+        export = demo_data.generate(leads, seed, drift=drift)  # type: ignore[arg-type]
         demo_data.write(export, out, fmt=fmt, seed=seed)
     console.print(
         f"[green]Wrote[/] {len(export.leads):,} leads, {len(export.activities):,} activities and "
@@ -398,19 +403,39 @@ def score(
             "(they are scored as unknown, and counted).",
         ),
     ] = False,
+    crm_format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="Write a CRM's import file: dynamics (.csv, or .jsonl for its Web API), "
+            "salesforce or hubspot (.csv). Default: leadscore's own columns.",
+        ),
+    ] = None,
+    previous: Annotated[
+        Path | None,
+        typer.Option(
+            help="An earlier `leadscore score` output (any format): each lead's trend against "
+            "its score there. Without it, every trend is 'not enough info'.",
+        ),
+    ] = None,
 ) -> None:
     """Score every lead of a file with the batch engine and write one row per lead."""
     _quiet_libraries()
     import numpy as np
 
     from features import build_features, to_micros
-    from leadscore.scoring_job import OUTPUT_FORMATS, canonical_columns, score_table, write_table
+    from leadscore.scoring_job import (
+        canonical_columns,
+        check_output,
+        previous_scores,
+        score_table,
+        score_trends,
+        write_scores,
+    )
     from training import load_config, read_file
 
-    if out.suffix.lower() not in OUTPUT_FORMATS:
-        raise ScoringInputError(
-            f"expected --out to end in {' or '.join(OUTPUT_FORMATS)}, got {out.name!r}"
-        )
+    crm = check_output(out, crm_format)
+    earlier = previous_scores(previous) if previous else None
     dataset_config = load_config(config) if config else None
     model = _load_model(model_uri)
     # Scoring makes millions of short-lived, acyclic objects (reasons, rows): the cycle collector
@@ -445,7 +470,11 @@ def score(
                 model.scorer, features, reasons=reasons, version=model.version,
                 workers=workers or os.cpu_count() or 1,
             )  # fmt: skip
-            write_table(rows, out)
+            trends = None if earlier is None else score_trends(rows, earlier)
+            import_problems = write_scores(
+                rows, out, crm=crm, trends=trends, model=f"{model.name} v{model.version}",
+                scored_at=datetime.fromtimestamp(0, UTC) + timedelta(microseconds=moment),
+            )  # fmt: skip
     finally:
         gc.enable()
         gc.unfreeze()
@@ -460,6 +489,14 @@ def score(
         console.print(
             "[yellow]WARNING[/]", f"{warned:,} leads have values the model could not use; see "
             "the warnings column", highlight=False, soft_wrap=True,
+        )  # fmt: skip
+    for problem in import_problems:
+        console.print("[yellow]WARNING[/]", problem, highlight=False, soft_wrap=True)
+    if trends is not None:
+        compared = len(trends) - trends.count("not_enough_info")
+        console.print(
+            f"Trend: {compared:,} of {len(trends):,} leads compared with their score in "
+            f"{previous}; the others are 'not enough info'", highlight=False, soft_wrap=True,
         )  # fmt: skip
     console.print(
         f"[green]Scored[/] {len(rows):,} leads with {model.name} v{model.version} -> {out} "
@@ -744,6 +781,59 @@ def _curl_banner(host: str, port: int) -> str:
         f"curl -s -X POST http://{host}:{port}/v1/score -H 'Content-Type: application/json' "
         f"-d '{body}'\n"
     )
+
+
+@app.command()
+@handled
+def outcomes(
+    input_file: Annotated[
+        Path, typer.Option("--input", help="A CRM export of won, lost and open leads.")
+    ],
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="Dataset config whose [outcome] names the columns."),
+    ] = None,
+) -> None:
+    """Keep what became of scored leads (won or lost, and the stages they passed) in the
+    prediction log, beside their scores: `leadscore performance` then measures them."""
+    from leadscore.loop import import_outcomes
+
+    rows, events, waiting = import_outcomes(_settings(), input_file, config)
+    console.print(
+        f"Kept {events:,} events from {rows:,} rows of {input_file}"
+        + (f"; {waiting:,} wait in the spool for the database" if waiting else ""),
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@app.command()
+@handled
+def performance(
+    weeks: Annotated[
+        int | None,
+        typer.Option("--weeks", min=1, max=520, help="Weeks of scoring to read (default 26)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON answer.")] = False,
+    report_file: Annotated[
+        Path | None, typer.Option("--report", help="Also write this HTML page.")
+    ] = None,
+) -> None:
+    """The funnel (scored, MQL, SQL, won), realised AUC and expected wins of the served scores,
+    by week, source and model version, as `GET /v1/performance` answers them."""
+    from leadscore.loop import performance_json, print_performance, read_performance
+
+    settings = _settings()
+    answer = read_performance(settings, weeks)
+    if as_json:
+        typer.echo(performance_json(answer))
+    else:
+        print_performance(answer)
+    if report_file is not None:
+        from training import render_performance_page
+
+        report_file.write_text(render_performance_page(answer, model_name=settings.model_name))
+        console.print(f"Report written to {report_file}", highlight=False)
 
 
 if __name__ == "__main__":

@@ -9,14 +9,17 @@ is scored in this process.
 from __future__ import annotations
 
 import multiprocessing
+from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 
 import orjson
 import pandas as pd
 
 from features import ACTIVITY_TYPE, CREATED_AT, LEAD_ID, OCCURRED_AT
+from leadscore.crm_formats import CRM_NAMES, LAYOUTS, CrmName, crm_table
 from leadscore.errors import ScoringInputError
-from scoring import LeadScorer, ScoredLead
+from scoring import LeadScorer, ScoredLead, Trend, score_trend
 from training import DatasetConfig
 
 SLICE = 20_000
@@ -25,6 +28,7 @@ COLUMNS = [
     "reasons", "warnings", "model_version",
 ]  # fmt: skip
 OUTPUT_FORMATS = (".csv", ".parquet")
+TREND_COLUMN = "trend"  # leadscore's own columns gain it when compared with --previous
 
 
 def canonical_columns(
@@ -57,6 +61,70 @@ def canonical_columns(
     return leads, activities
 
 
+def check_output(out: Path, crm: str | None) -> CrmName | None:
+    """The CRM whose import file `--format` asks for (None: leadscore's own columns), once
+    `--out` ends in a type that format writes; checked before any work."""
+    if crm is None:
+        if out.suffix.lower() not in OUTPUT_FORMATS:
+            raise ScoringInputError(
+                f"expected --out to end in {' or '.join(OUTPUT_FORMATS)}, got {out.name!r}"
+            )
+        return None
+    name = next((n for n in CRM_NAMES if n == crm), None)
+    if name is None:
+        raise ScoringInputError(
+            f"expected --format {', '.join(CRM_NAMES[:-1])} or {CRM_NAMES[-1]}, got {crm!r}; "
+            "leave it out for leadscore's own columns"
+        )
+    suffixes = LAYOUTS[name].suffixes
+    if out.suffix.lower() not in suffixes:
+        raise ScoringInputError(
+            f"expected --out to end in {' or '.join(suffixes)} for --format {name}, "
+            f"got {out.name!r}"
+        )
+    return name
+
+
+def previous_scores(path: Path) -> dict[str, int]:
+    """Each lead's score in an earlier `leadscore score` output, by lead id: leadscore's own
+    columns or any CRM format, CSV, Parquet or JSON Lines. Ids are read as written (a CSV's
+    "00123" stays "00123")."""
+    try:
+        if path.suffix.lower() == ".parquet":
+            table = pd.read_parquet(path)
+        elif path.suffix.lower() == ".jsonl":
+            lines = path.read_bytes().splitlines()
+            table = pd.DataFrame([orjson.loads(line) for line in lines if line.strip()])
+        else:
+            table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (OSError, ValueError) as error:  # pandas, pyarrow and orjson errors are ValueErrors
+        raise ScoringInputError(
+            f"--previous {path}: cannot be read ({type(error).__name__}: {error}); expected an "
+            "earlier `leadscore score` output"
+        ) from None
+    pairs = [(LEAD_ID, "score"), *((f.id_column, f.score_column) for f in LAYOUTS.values())]
+    for id_column, score_column in pairs:
+        if {id_column, score_column} <= set(table.columns):
+            ids = table[id_column].astype(str)
+            scores = pd.to_numeric(table[score_column], errors="coerce")
+            known = scores.notna() & (ids != "")
+            earlier = scores[known].round().astype(int)
+            return dict(zip(ids[known].tolist(), earlier.tolist(), strict=True))
+    raise ScoringInputError(
+        f"--previous {path}: expected an earlier `leadscore score` output with a lead id and a "
+        f"score column ({', '.join(f'{i} and {s}' for i, s in pairs)}), found "
+        f"{sorted(map(str, table.columns))}"
+    )
+
+
+def score_trends(rows: pd.DataFrame, previous: Mapping[str, int]) -> list[Trend]:
+    """Each row's trend against the lead's score in `previous` (see `scoring.score_trend`)."""
+    return [
+        score_trend(None if pd.isna(score) else int(score), previous.get(str(lead)))
+        for lead, score in zip(rows["lead_id"], rows["score"], strict=True)
+    ]
+
+
 def write_table(rows: pd.DataFrame, out: Path) -> None:
     """CSV or Parquet, as the extension says (checked before scoring)."""
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -64,6 +132,50 @@ def write_table(rows: pd.DataFrame, out: Path) -> None:
         rows.to_parquet(out, index=False)
     else:
         rows.to_csv(out, index=False)
+
+
+def write_scores(
+    rows: pd.DataFrame,
+    out: Path,
+    *,
+    crm: CrmName | None,
+    trends: list[Trend] | None,
+    model: str,
+    scored_at: datetime,
+) -> list[str]:
+    """Write `rows` as leadscore's own columns (plus the trend when there are `trends`) or as
+    `crm`'s import file; return, in plain words, what would stop that CRM's import."""
+    if crm is None:
+        write_table(rows if trends is None else rows.assign(**{TREND_COLUMN: trends}), out)
+        return []
+    layout = LAYOUTS[crm]
+    table = crm_table(
+        rows, crm, trends=trends or ["not_enough_info"] * len(rows), model=model,
+        scored_at=scored_at,
+    )  # fmt: skip
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".jsonl":
+        records = table.astype(object).where(table.notna(), None).to_dict("records")
+        out.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
+    else:
+        encoding = "utf-8-sig" if layout.byte_order_mark else "utf-8"
+        table.to_csv(out, index=False, encoding=encoding, lineterminator="\n")
+    problems: list[str] = []
+    strangers = sum(not layout.id_pattern.fullmatch(str(i)) for i in table[layout.id_column])
+    if strangers:
+        problems.append(
+            f"{strangers:,} of {len(table):,} lead ids do not look like {layout.id_expected}, "
+            f"so {layout.title} will not find those leads; score an export whose lead_id is that "
+            "id (or name its column in --config)"
+        )
+    too_many = layout.max_rows is not None and len(table) > layout.max_rows
+    too_big = out.suffix.lower() == ".csv" and (
+        layout.max_csv_bytes is not None and out.stat().st_size > layout.max_csv_bytes
+    )
+    if too_many or too_big:
+        size = f"{len(table):,} rows, {out.stat().st_size / 1024 / 1024:,.1f} MB"
+        problems.append(f"{out.name} has {size}: {layout.too_large}")
+    return problems
 
 
 # What forked workers read: set by score_table for the duration of one call.

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     )
     from scoring.store import check_store, connect_timeout
     from scoring.treeshap import TreeShapTables
-    from scoring.trend import TREND_BAND, Trend, score_trend
+    from scoring.trend import TREND_BAND, TRENDS, Trend, dynamics_code, score_trend
 
 # Each public name and the module that defines it: imported on first use.
 _EXPORTS = {
@@ -74,6 +74,8 @@ _EXPORTS = {
     "TablesTooLarge": "scoring.errors",
     "TreeShapTables": "scoring.treeshap",
     "TREND_BAND": "scoring.trend",
+    "TRENDS": "scoring.trend",
+    "dynamics_code": "scoring.trend",
     "Trend": "scoring.trend",
     "score_trend": "scoring.trend",
     "check_store": "scoring.store",
@@ -92,6 +94,7 @@ __all__ = [
     "FLOOR_SHARE_OF_BASE_RATE",
     "REGISTERED_URI",
     "SCORER_ARTIFACT",
+    "TRENDS",
     "TREND_BAND",
     "Calibrator",
     "DriftReference",
@@ -116,6 +119,7 @@ __all__ = [
     "Trend",
     "check_store",
     "connect_timeout",
+    "dynamics_code",
     "input_example",
     "key_digest",
     "load_registered",

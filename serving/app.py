@@ -21,7 +21,7 @@ from serving.observe import BodyLimitAndMetrics, Metrics
 from serving.predlog import PredictionLog
 from serving.privacy import LeadKey
 from serving.routes import health, leads, metrics, model, outcomes, performance, report, score
-from serving.schemas import BatchRequest, Lead, Outcome, OutcomeBatch
+from serving.schemas import BatchRequest, ClosedOutcome, Lead, OpenOutcome, OutcomeBatch
 from serving.swap import freeze_garbage, keep_current
 
 logger = logging.getLogger("leadscore.serving")
@@ -42,15 +42,15 @@ def create_app(settings: Settings | None = None, loaded: LoadedModel | None = No
         if settings.prediction_db:
             log = app.state.prediction_log = await asyncio.to_thread(_open_log, settings)
             app.state.metrics.watch(log)
-        app.state.drift = DriftWatch(
+        drift = app.state.drift = DriftWatch(
             settings, record=(lambda rows: log.record(rows, kind="drift")) if log else None
         ).start()
-        app.state.metrics.watch_drift(app.state.drift)
+        app.state.metrics.watch_drift(drift)
         # The model loads after the port is open: /healthz answers at once, /readyz says 503
         # (with the reason) until a model can score.
         if loaded is not None:
             app.state.model, app.state.load_error = loaded, None
-            app.state.drift.use(loaded.scorer, loaded.name, loaded.version)
+            drift.use(loaded.scorer, loaded.name, loaded.version)
             freeze_garbage()
         keeper = (
             asyncio.create_task(keep_current(app))
@@ -62,9 +62,9 @@ def create_app(settings: Settings | None = None, loaded: LoadedModel | None = No
             keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await keeper
-        await asyncio.to_thread(app.state.drift.close)
-        if app.state.prediction_log is not None:
-            await asyncio.to_thread(app.state.prediction_log.close)
+        await asyncio.to_thread(drift.close)
+        if log is not None:  # the log this start opened, even if a later start replaced it
+            await asyncio.to_thread(log.close)
 
     app = FastAPI(
         title="leadscore",
@@ -96,7 +96,7 @@ def create_app(settings: Settings | None = None, loaded: LoadedModel | None = No
     app.include_router(health.router)
     app.include_router(report.router)
     app.include_router(metrics.router)
-    document_bodies(app, [Lead, BatchRequest, Outcome, OutcomeBatch])
+    document_bodies(app, [Lead, BatchRequest, ClosedOutcome, OpenOutcome, OutcomeBatch])
     install_docs(app)
     return app
 

@@ -124,10 +124,15 @@ def body_too_large(max_bytes: int) -> dict[str, dict[str, str | None]]:
     )
 
 
-def describe(error: ValidationError, prefix: str = "") -> tuple[str, str]:
-    """A validation error as one message and the field it names (the first problem's)."""
+def describe(
+    error: ValidationError, prefix: str = "", tags: frozenset[str] = frozenset()
+) -> tuple[str, str]:
+    """A validation error as one message and the field it names (the first problem's);
+    `tags` are a tagged union's tags, which pydantic puts in the location and a user never
+    wrote."""
     problems = error.errors(include_url=False)
-    field = _location((prefix, *problems[0]["loc"]) if prefix else tuple(problems[0]["loc"]))
+    loc = tuple(part for part in problems[0]["loc"] if part not in tags)
+    field = _location((prefix, *loc) if prefix else loc)
     message = f"{field}: {str(problems[0]['msg']).removeprefix('Value error, ')}"
     if len(problems) > 1:
         message += f" (and {len(problems) - 1} more problems)"

@@ -338,43 +338,41 @@ EXAMPLE_OUTCOME: dict[str, Any] = {
 }
 
 
-def _lower(value: Any) -> Any:
-    return value.lower() if isinstance(value, str) else value
-
-
 class StageChange(BaseModel):
     """A step of the lead through the funnel, as the CRM recorded it."""
 
     model_config = ConfigDict(extra="forbid")
 
-    stage: Annotated[Literal["sal", "sql", "opportunity"], BeforeValidator(_lower)] = Field(
+    stage: Literal["sal", "sql", "opportunity"] = Field(
         description="sal: sales accepted the MQL; sql: sales qualified it; opportunity: an "
-        "opportunity was opened. Upper case is taken too."
+        "opportunity was opened."
     )
     at: LeadTime
 
 
-class Outcome(BaseModel):
-    """What became of a scored lead: won or lost (with when), and the stages it passed."""
+class ClosedOutcome(BaseModel):
+    """A lead won or lost, with when, and the stages it passed on the way."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE_OUTCOME]})
 
     lead_id: LeadId
-    status: Annotated[Literal["won", "lost", "open"], BeforeValidator(_lower)] = Field(
-        description="won or lost, with `closed_at`; open: still open, sending stage changes only."
-    )
-    closed_at: LeadTime | None = Field(None, description="When it was won or lost.")
+    status: Literal["won", "lost"]
+    closed_at: LeadTime = Field(description="When it was won or lost.")
     stages: list[StageChange] = Field(default_factory=list, max_length=20)
 
-    @model_validator(mode="after")
-    def _closed_when_won_or_lost(self) -> Outcome:
-        if self.status != "open" and self.closed_at is None:
-            raise ValueError(f"closed_at: expected the time the lead was {self.status}, got none")
-        if self.status == "open" and self.closed_at is not None:
-            raise ValueError("closed_at: expected none for an open lead; send status won or lost")
-        if self.status == "open" and not self.stages:
-            raise ValueError("stages: expected at least one stage change for an open lead")
-        return self
+
+class OpenOutcome(BaseModel):
+    """A lead still open that passed a stage: sales accepted it, qualified it, or opened an
+    opportunity."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lead_id: LeadId
+    status: Literal["open"]
+    stages: list[StageChange] = Field(min_length=1, max_length=20)
+
+
+Outcome = Annotated[ClosedOutcome | OpenOutcome, Field(discriminator="status")]
 
 
 class OutcomeBatch(BaseModel):

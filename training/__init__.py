@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     )
     from training.policy import PolicySpec, load_policy
     from training.registry import CHALLENGER, HOLDOUT_ARTIFACT, Registration
+    from training.report import LEADS_TO_CALL_ARTIFACT, render_performance_page
     from training.splits import time_split
     from training.train import LeadScoreTrainer, TrainConfig
 
@@ -82,6 +83,8 @@ _EXPORTS = {
     "promote": "training.gate",
     "refusals": "training.gate",
     "read_file": "training.data",
+    "LEADS_TO_CALL_ARTIFACT": "training.report",
+    "render_performance_page": "training.report",
     "read_outcomes": "training.data",
     "retrain": "training.pipeline",
     "rollback": "training.gate",
@@ -92,6 +95,7 @@ _EXPORTS = {
 __all__ = [
     "CHALLENGER",
     "HOLDOUT_ARTIFACT",
+    "LEADS_TO_CALL_ARTIFACT",
     "AuditReport",
     "ConfigCheck",
     "ConfigError",
@@ -126,6 +130,7 @@ __all__ = [
     "read_file",
     "read_outcomes",
     "refusals",
+    "render_performance_page",
     "retrain",
     "rollback",
     "time_split",

@@ -10,6 +10,7 @@
     [model]              LightGBM parameters that override the defaults
     [audit]              auc_threshold, missingness_gap, allow
     [policy]             path (the policy file, unless --policy or LEADSCORE_POLICY_FILE)
+    [costs]              currency, then a cost per lead for each source or "source/campaign"
 
 Every section is a pydantic model, so a mistake is found when the file is read and reported as
 "file: [section] key: expected X, got Y". Paths are relative to the config file.
@@ -32,7 +33,7 @@ from pydantic import (
     model_validator,
 )
 
-from features import DEFAULT_PLACEHOLDERS, TRANSFORMS, Group
+from features import DEFAULT_PLACEHOLDERS, TRANSFORMS, Group, category
 from training.errors import ConfigError
 
 ROW_ORDER = "row"  # `order = "row"`: the rows are in time order as stored
@@ -199,6 +200,48 @@ class AuditSection(_Section):
     allow: list[str] = Field(default_factory=list)
 
 
+class CostsSection(_Section):
+    """What one lead costs, per source or per `"source/campaign"`, in one currency: the report's
+    cost per won lead. Keys are read as the model reads categories (trimmed, lower case)."""
+
+    currency: str = Field(min_length=1, max_length=12)
+    per_lead: dict[str, float]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _costs_beside_the_currency(cls, raw: Any) -> Any:
+        """`currency = "EUR"` and `paid_search = 40` sit side by side in the TOML table."""
+        if not isinstance(raw, dict) or "per_lead" in raw:
+            return raw
+        costs = {key: value for key, value in raw.items() if key != "currency"}
+        if not costs:
+            raise ValueError(
+                "expected a cost per lead for at least one source, such as paid_search = 40 or "
+                '"paid_search/brand-search" = 25'
+            )
+        for key, value in costs.items():
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise ValueError(
+                    f"expected a cost per lead (a number, 0 or more) for {key!r}, got {value!r}"
+                )
+        per_lead = {_cost_key(key): float(value) for key, value in costs.items()}
+        currency = {"currency": raw["currency"]} if "currency" in raw else {}
+        return {**currency, "per_lead": per_lead}
+
+    def cost_per_lead(self, source: str | None, campaign: str | None = None) -> float | None:
+        """A campaign's own cost, else its source's; None when neither is known."""
+        if source is None:
+            return None
+        if campaign is not None and f"{source}/{campaign}" in self.per_lead:
+            return self.per_lead[f"{source}/{campaign}"]
+        return self.per_lead.get(source)
+
+
+def _cost_key(key: str) -> str:
+    """ "Paid_Search / Brand-Search" -> "paid_search/brand-search", as the categories read."""
+    return "/".join(category(part) or "" for part in key.split("/", 1))
+
+
 class DatasetConfig(_Section):
     """A whole dataset config; `location` is the file it came from."""
 
@@ -210,6 +253,7 @@ class DatasetConfig(_Section):
     model: dict[str, Any] = Field(default_factory=dict)
     audit: AuditSection = Field(default_factory=AuditSection)
     policy: PolicySection | None = None
+    costs: CostsSection | None = None
     location: str = ""
 
     @model_validator(mode="after")
@@ -260,7 +304,7 @@ def read_toml(file: Path, what: str) -> dict[str, Any]:
 
 
 _SECTIONS = (
-    "dataset", "leads", "outcome", "activities", "training", "model", "audit", "policy",
+    "dataset", "leads", "outcome", "activities", "training", "model", "audit", "policy", "costs",
 )  # fmt: skip
 _EXPECTED = {
     "list_type": "expected a list",

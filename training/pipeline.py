@@ -31,7 +31,7 @@ from scoring import LeadScorer, Policy, Settings, check_store
 from training import gate, registry
 from training.audit import AuditReport, audit
 from training.columns import demo_feature_set, feature_set_for
-from training.config import DatasetConfig
+from training.config import CostsSection, DatasetConfig
 from training.data import CrmExport, demo_config, load_dataset
 from training.errors import ConfigError
 from training.evaluate import (
@@ -46,7 +46,12 @@ from training.gate import GateDecision, GateRules, HoldoutWindow
 from training.policy import PolicyChoice, PolicySpec, load_policy, policy_change
 from training.profile import DataProfile, profile
 from training.registry import Registration, RunRecord
-from training.report import reliability_png, render_report
+from training.report import (
+    LEADS_TO_CALL_ARTIFACT,
+    leads_to_call,
+    reliability_png,
+    render_report,
+)
 from training.train import (
     Candidate,
     LeadScoreTrainer,
@@ -229,6 +234,8 @@ def train_and_register(
         window=_holdout_window(export, dataset, splits["holdout"]),
         fingerprint=fingerprint(export, dataset_config, policy, allow_leaky),
         force=force,
+        export=export,
+        costs=dataset_config.costs,
     )
     return TrainingResult(
         trainer,
@@ -255,10 +262,13 @@ def log_and_register(
     window: HoldoutWindow | None = None,
     fingerprint: str | None = None,
     force: bool = False,
+    export: CrmExport | None = None,
+    costs: CostsSection | None = None,
 ) -> Registration:
     """One MLflow run: log the training, register the model, let the gate decide, log the
     report, which opens with what the gate decided, and only then promote: a run that dies
-    half-way never leaves a champion without its report."""
+    half-way never leaves a champion without its report. With the `export`, the leads to call
+    are logged beside the report; with `costs`, the report shows the cost per won lead."""
     labels = trainer.holdout_["label"].to_numpy()
     probabilities = trainer.holdout_["probability"].to_numpy()
     importance = trainer.importance_
@@ -277,6 +287,15 @@ def log_and_register(
         )  # fmt: skip
         decision = _weigh_policy(decision, settings, client, model_name, version, record, force)
         gate.record(decision)
+        calls = None
+        if export is not None:
+            calls = leads_to_call(
+                trainer.scorer_,
+                export,
+                snapshot_days=trainer.config.snapshot_delay_days,
+                horizon_days=trainer.config.horizon_days,
+            )
+            registry.log_text(calls.to_csv(index=False), LEADS_TO_CALL_ARTIFACT)
         report = render_report(
             trainer,
             dataset,
@@ -286,6 +305,9 @@ def log_and_register(
             audit=record.audit,
             candidates=record.candidates,
             decision=decision,
+            export=export,
+            costs=costs,
+            calls=calls,
         )
         registry.log_text(report, registry.REPORT_ARTIFACT)
     if decision.promote:

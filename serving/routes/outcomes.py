@@ -13,16 +13,18 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from serving.auth import require
-from serving.bodies import body_doc, parse_body, require_json
+from serving.bodies import parse_body, require_json
 from serving.errors import InvalidParameter, PredictionLogFull, PredictionLogOff, describe
 from serving.predlog import LogFull, event_row
 from serving.privacy import LeadKey
-from serving.schemas import Outcome, OutcomeBatch, OutcomesAccepted
+from serving.schemas import ClosedOutcome, Outcome, OutcomeBatch, OutcomesAccepted
 
 router = APIRouter(prefix="/v1", tags=["outcomes"])
+ONE_OUTCOME: TypeAdapter[Outcome] = TypeAdapter(Outcome)
+STATUSES = frozenset({"won", "lost", "open"})
 
 
 @router.post(
@@ -30,19 +32,17 @@ router = APIRouter(prefix="/v1", tags=["outcomes"])
     response_model=OutcomesAccepted,
     dependencies=[Depends(require("feedback"))],
     openapi_extra={
-        **body_doc(
-            Outcome,
-            'One outcome, or `{"outcomes": [...]}` with up to LEADSCORE_MAX_BATCH_LEADS '
-            "(1,000). A batch is kept whole or refused whole (422 naming the outcome at fault).",
-            [],
-        ),
         "requestBody": {
             "required": True,
+            "description": "One outcome (won or lost with `closed_at`, or open with stage "
+            'changes), or `{"outcomes": [...]}` with up to LEADSCORE_MAX_BATCH_LEADS (1,000). '
+            "A batch is kept whole or refused whole (422 naming the outcome at fault).",
             "content": {
                 "application/json": {
                     "schema": {
                         "oneOf": [
-                            {"$ref": "#/components/schemas/Outcome"},
+                            {"$ref": "#/components/schemas/ClosedOutcome"},
+                            {"$ref": "#/components/schemas/OpenOutcome"},
                             {"$ref": "#/components/schemas/OutcomeBatch"},
                         ]
                     }
@@ -85,9 +85,9 @@ def _outcomes(body: Any, settings: Any) -> list[Outcome]:
                     field="outcomes",
                 )
             return OutcomeBatch.model_validate(body).outcomes
-        return [Outcome.model_validate(body)]
+        return [ONE_OUTCOME.validate_python(body)]
     except ValidationError as error:
-        message, field = describe(error)
+        message, field = describe(error, tags=STATUSES)
         raise InvalidParameter(message, field=field) from None
 
 
@@ -97,7 +97,7 @@ def events(outcomes: list[Outcome], lead_key: LeadKey, now: datetime) -> list[di
     for outcome in outcomes:
         key = lead_key(outcome.lead_id)
         happened = [(stage.stage, stage.at) for stage in outcome.stages]
-        if outcome.closed_at is not None:
+        if isinstance(outcome, ClosedOutcome):
             happened.append((outcome.status, outcome.closed_at))
         rows.extend(event_row(key, event, at, now) for event, at in happened)
     return rows

@@ -80,7 +80,7 @@ def test_outcomes_single_and_batch_are_kept_once_however_often_sent(
         "lead_id": "L-1",
         "status": "won",
         "closed_at": "2027-01-15T16:00:00Z",
-        "stages": [{"stage": "SQL", "at": "2026-11-26T15:30:00Z"}],
+        "stages": [{"stage": "sql", "at": "2026-11-26T15:30:00Z"}],
     }
     lost = {"lead_id": "L-2", "status": "lost", "closed_at": "2027-01-20T10:00:00+01:00"}
     sal = {"stage": "sal", "at": "2026-11-25T10:00:00Z"}
