@@ -20,12 +20,8 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from fastapi.testclient import TestClient
-
 from leadscore import demo_data
-from leadscore.simulation import TRAIN_DAYS, Simulation, simulate, train_early
-from scoring import Settings
-from serving import create_app
+from leadscore.simulation import TRAIN_DAYS, Simulation, serve_and_simulate, train_early
 
 
 def main() -> int:
@@ -42,30 +38,10 @@ def main() -> int:
               f"first {TRAIN_DAYS} days in {time.perf_counter() - started:.0f} s\n")  # fmt: skip
         failed = False
         for mode, export in exports.items():
-            run = _run(export, model, folder / mode)
+            (folder / mode).mkdir()
+            run = serve_and_simulate(export, model, folder / mode)
             failed |= _print(mode, run)
     return 1 if failed else 0
-
-
-def _run(export: demo_data.DemoExport, model: object, folder: Path) -> Simulation:
-    folder.mkdir()
-    settings = Settings(
-        prediction_db=f"sqlite:///{folder / 'log.db'}",
-        prediction_spool=folder / "spool.db",
-        secret_key="loop-benchmark",
-        model_poll_seconds=0,
-        drift_check_seconds=3600,  # checked once a simulated week
-        default_reasons=0,
-    )
-    app = create_app(settings, loaded=model)  # type: ignore[arg-type]
-    with TestClient(app) as client:
-        return simulate(
-            client,
-            export,
-            since=demo_data.START + timedelta(days=TRAIN_DAYS),
-            check_drift=app.state.drift.check_now,
-            drained=lambda: app.state.prediction_log.health()["spool_depth"] == 0,
-        )
 
 
 def _interval(value: dict | None, percent: bool = False) -> str:

@@ -37,7 +37,7 @@ def import_outcomes(
 ) -> tuple[int, int, int]:
     """Keep the outcomes of `path` in the prediction log; (outcome rows, events, rows still
     waiting in the spool for the database)."""
-    from serving import LeadKey, event_row
+    from serving import LeadKey, PredictionLog, event_row
     from training import load_config, read_outcomes
 
     if not settings.prediction_db:
@@ -49,7 +49,7 @@ def import_outcomes(
     frame = read_outcomes(path, outcome)
     lead_key = LeadKey(settings.secret)
     now = datetime.now(UTC)
-    log = _log(settings).start()
+    log = PredictionLog.from_settings(settings).start()
     events, waiting = 0, 0
     try:
         with Progress(console=console, transient=True) as progress:
@@ -78,18 +78,6 @@ def _events(chunk: pd.DataFrame, lead_key: Any, now: datetime, event_row: Any) -
             closed = values["closed_at"].to_pydatetime()
             rows.append(event_row(key, values["status"], closed, now))
     return rows
-
-
-def _log(settings: Settings) -> Any:
-    from serving import PredictionLog
-
-    return PredictionLog(
-        settings.prediction_db,
-        settings.prediction_table,
-        spool=settings.prediction_spool,
-        spool_max_mb=settings.prediction_spool_max_mb,
-        degraded_rows=settings.prediction_spool_degraded_rows,
-    )
 
 
 def read_performance(settings: Settings, weeks: int | None = None) -> dict[str, Any]:

@@ -166,6 +166,35 @@ def outcome_events(export: demo_data.DemoExport, scored: pd.DataFrame) -> pd.Dat
     return events[events["at"] <= pd.Timestamp(export.exported_at)].sort_values("at")
 
 
+def serve_and_simulate(
+    export: demo_data.DemoExport, model: Any, folder: Path, *, since: datetime | None = None
+) -> Simulation:
+    """`simulate` against the app serving `model` in this process, its prediction log in
+    `folder`, drift checked once a simulated week."""
+    from fastapi.testclient import TestClient
+
+    from scoring import Settings
+    from serving import create_app
+
+    settings = Settings(
+        prediction_db=f"sqlite:///{folder / 'log.db'}",
+        prediction_spool=folder / "spool.db",
+        secret_key="simulation-secret",
+        model_poll_seconds=0,
+        drift_check_seconds=3600,  # the simulation checks once a simulated week
+        default_reasons=0,
+    )
+    app = create_app(settings, loaded=model)
+    with TestClient(app) as client:
+        return simulate(
+            client,
+            export,
+            since=since or demo_data.START + timedelta(days=TRAIN_DAYS),
+            check_drift=app.state.drift.check_now,
+            drained=lambda: app.state.prediction_log.health()["spool_depth"] == 0,
+        )
+
+
 def simulate(
     client: Any,
     export: demo_data.DemoExport,

@@ -39,13 +39,14 @@ def create_app(settings: Settings | None = None, loaded: LoadedModel | None = No
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.batch_slot = anyio.CapacityLimiter(1)  # made on the loop that serves
         log = None
+        watched = []
         if settings.prediction_db:
             log = app.state.prediction_log = await asyncio.to_thread(_open_log, settings)
-            app.state.metrics.watch(log)
+            watched.append(app.state.metrics.watch(log))
         drift = app.state.drift = DriftWatch(
             settings, record=(lambda rows: log.record(rows, kind="drift")) if log else None
         ).start()
-        app.state.metrics.watch_drift(drift)
+        watched.append(app.state.metrics.watch_drift(drift))
         # The model loads after the port is open: /healthz answers at once, /readyz says 503
         # (with the reason) until a model can score.
         if loaded is not None:
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, loaded: LoadedModel | None = No
             keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await keeper
+        app.state.metrics.forget(watched)
         await asyncio.to_thread(drift.close)
         if log is not None:  # the log this start opened, even if a later start replaced it
             await asyncio.to_thread(log.close)
@@ -102,10 +104,4 @@ def create_app(settings: Settings | None = None, loaded: LoadedModel | None = No
 
 
 def _open_log(settings: Settings) -> PredictionLog:
-    return PredictionLog(
-        settings.prediction_db,
-        settings.prediction_table,
-        spool=settings.prediction_spool,
-        spool_max_mb=settings.prediction_spool_max_mb,
-        degraded_rows=settings.prediction_spool_degraded_rows,
-    ).start()
+    return PredictionLog.from_settings(settings).start()

@@ -42,14 +42,23 @@ class Metrics:
             ["code"], registry=self.registry,
         )  # fmt: skip
 
-    def watch(self, log: PredictionLog) -> None:
+    def watch(self, log: PredictionLog) -> Collector:
         """Export the prediction log's spool depth, rows shipped and rows quarantined."""
-        self.registry.register(_LogCollector(log))
+        collector = _LogCollector(log)
+        self.registry.register(collector)
+        return collector
 
-    def watch_drift(self, watch: DriftWatch) -> None:
+    def watch_drift(self, watch: DriftWatch) -> Collector:
         """Export the drift watch's latest check: PSI of the score and of each feature, the
         unseen share, whether it alerts, and the leads in the window."""
-        self.registry.register(_DriftCollector(watch))
+        collector = _DriftCollector(watch)
+        self.registry.register(collector)
+        return collector
+
+    def forget(self, collectors: list[Collector]) -> None:
+        """Stop exporting what a stopped app watched (its log is closed)."""
+        for collector in collectors:
+            self.registry.unregister(collector)
 
 
 class _LogCollector(Collector):

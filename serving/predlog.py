@@ -51,7 +51,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 
-from scoring import connect_timeout
+from scoring import Settings, connect_timeout
 from serving.errors import short_error
 
 logger = logging.getLogger("leadscore.serving")
@@ -353,6 +353,17 @@ class PredictionLog:
         self.shipped = 0
         self.last_error: str | None = None
         self.full = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PredictionLog:
+        """The log `LEADSCORE_PREDICTION_*` describe (not started)."""
+        return cls(
+            settings.prediction_db,
+            settings.prediction_table,
+            spool=settings.prediction_spool,
+            spool_max_mb=settings.prediction_spool_max_mb,
+            degraded_rows=settings.prediction_spool_degraded_rows,
+        )
 
     def start(self) -> PredictionLog:
         self.spool.open()

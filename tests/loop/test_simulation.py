@@ -6,16 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
 from leadscore import demo_data
-from leadscore.simulation import TRAIN_DAYS, Simulation, simulate, train_early
-from scoring import Settings
-from serving import LoadedModel, create_app
+from leadscore.simulation import Simulation, serve_and_simulate, train_early
+from serving import LoadedModel
 
 LEADS = 100_000  # about 1,280 a week: a calibration slice of some 5,500 leads, see below
 SEED = demo_data.DEFAULT_SEED
@@ -35,26 +32,6 @@ def model(
     return train_early(exports["none"], tmp_path_factory.mktemp("early"))
 
 
-def _run(export: demo_data.DemoExport, model: LoadedModel, folder: Path) -> Simulation:
-    settings = Settings(
-        prediction_db=f"sqlite:///{folder / 'log.db'}",
-        prediction_spool=folder / "spool.db",
-        secret_key="simulation-secret",
-        model_poll_seconds=0,
-        drift_check_seconds=3600,  # the simulation checks once a simulated week
-        default_reasons=0,
-    )
-    app = create_app(settings, loaded=model)
-    with TestClient(app) as client:
-        return simulate(
-            client,
-            export,
-            since=demo_data.START + timedelta(days=TRAIN_DAYS),
-            check_drift=app.state.drift.check_now,
-            drained=lambda: app.state.prediction_log.health()["spool_depth"] == 0,
-        )
-
-
 @pytest.fixture(scope="module")
 def runs(
     exports: dict[str, demo_data.DemoExport],
@@ -62,7 +39,8 @@ def runs(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> dict[str, Simulation]:
     return {
-        mode: _run(export, model, tmp_path_factory.mktemp(mode)) for mode, export in exports.items()
+        mode: serve_and_simulate(export, model, tmp_path_factory.mktemp(mode))
+        for mode, export in exports.items()
     }
 
 
