@@ -62,6 +62,11 @@ SHIP_LINGER_SECONDS = 0.2
 RETRY_FIRST_SECONDS, RETRY_MAX_SECONDS = 0.1, 5.0
 CLOSE_SHIP_SECONDS = 5.0
 INSERT = "INSERT INTO spool (kind, payload) VALUES (?, ?)"
+# Each lead's latest score under a model name, and the one before it, in one statement.
+LATEST = (
+    "INSERT INTO latest (model_name, lead_key, score) VALUES (?, ?, ?) ON CONFLICT DO UPDATE "
+    "SET previous = score, score = excluded.score RETURNING previous"
+)
 OUTCOMES_TABLE, DRIFT_TABLE = "lead_outcomes", "drift_checks"
 
 
@@ -210,7 +215,7 @@ class Spool:
                 "payload BLOB, error TEXT, at TEXT DEFAULT CURRENT_TIMESTAMP);"
                 "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);"
                 "CREATE TABLE IF NOT EXISTS latest (model_name TEXT, lead_key TEXT, score "
-                "INTEGER, PRIMARY KEY (model_name, lead_key)) WITHOUT ROWID;"
+                "INTEGER, previous INTEGER, PRIMARY KEY (model_name, lead_key)) WITHOUT ROWID;"
             )
             self._connection.execute(
                 "INSERT OR IGNORE INTO meta VALUES ('spool_id', ?)", (uuid.uuid4().hex[:12],)
@@ -245,36 +250,21 @@ class Spool:
 
     def append_scores(self, rows: list[dict[str, Any]], model_name: str) -> list[int | None]:
         """Commit scored `rows` and each lead's latest score, in one transaction; returns each
-        row's previous score under `model_name` (None: none yet). `LogFull` when they cannot
-        be kept."""
+        row's previous score under `model_name` (None: none yet, or no score now). `LogFull`
+        when they cannot be kept."""
         payloads = [("predictions", orjson.dumps(row)) for row in rows]
         previous: list[int | None] = []
         try:
             with self._lock, self._transaction():
-                seen: dict[str, int | None] = {}
-                for row in rows:
-                    key = row["lead_id"]
-                    if key is None:
+                self._connection.executemany(INSERT, payloads)
+                for row in rows:  # in order: a lead sent twice is compared with itself
+                    if row["lead_id"] is None or row["score"] is None:
                         previous.append(None)
                         continue
-                    if key not in seen:
-                        found = self._connection.execute(
-                            "SELECT score FROM latest WHERE model_name = ? AND lead_key = ?",
-                            (model_name, key),
-                        ).fetchone()
-                        seen[key] = None if found is None else found[0]
-                    previous.append(seen[key])
-                    if row["score"] is not None:
-                        seen[key] = row["score"]
-                self._connection.executemany(INSERT, payloads)
-                self._connection.executemany(
-                    "INSERT OR REPLACE INTO latest VALUES (?, ?, ?)",
-                    [
-                        (model_name, row["lead_id"], row["score"])
-                        for row in rows
-                        if row["lead_id"] is not None and row["score"] is not None
-                    ],
-                )
+                    ((before,),) = self._connection.execute(
+                        LATEST, (model_name, row["lead_id"], row["score"])
+                    ).fetchall()  # all of it: the statement then ends before the commit
+                    previous.append(before)
         except sqlite3.Error as error:
             raise LogFull(f"{type(error).__name__}: {error}") from None
         return previous
