@@ -67,6 +67,7 @@ LATEST = (
     "INSERT INTO latest (model_name, lead_key, score) VALUES (?, ?, ?) ON CONFLICT DO UPDATE "
     "SET previous = score, score = excluded.score RETURNING previous"
 )
+LATEST_READ = 500  # lead keys per read of a batch's previous scores (SQLite takes 999 values)
 OUTCOMES_TABLE, DRIFT_TABLE = "lead_outcomes", "drift_checks"
 
 
@@ -253,20 +254,49 @@ class Spool:
         row's previous score under `model_name` (None: none yet, or no score now). `LogFull`
         when they cannot be kept."""
         payloads = [("predictions", orjson.dumps(row)) for row in rows]
-        previous: list[int | None] = []
         try:
             with self._lock, self._transaction():
                 self._connection.executemany(INSERT, payloads)
-                for row in rows:  # in order: a lead sent twice is compared with itself
-                    if row["lead_id"] is None or row["score"] is None:
-                        previous.append(None)
-                        continue
-                    ((before,),) = self._connection.execute(
-                        LATEST, (model_name, row["lead_id"], row["score"])
-                    ).fetchall()  # all of it: the statement then ends before the commit
-                    previous.append(before)
+                if len(rows) == 1:  # the hot path: one statement reads and writes
+                    return [self._replace_latest(rows[0], model_name)]
+                return self._replace_latests(rows, model_name)
         except sqlite3.Error as error:
             raise LogFull(f"{type(error).__name__}: {error}") from None
+
+    def _replace_latest(self, row: dict[str, Any], model_name: str) -> int | None:
+        if row["lead_id"] is None or row["score"] is None:
+            return None
+        ((before,),) = self._connection.execute(
+            LATEST, (model_name, row["lead_id"], row["score"])
+        ).fetchall()  # all of it: the statement then ends before the commit
+        return before
+
+    def _replace_latests(self, rows: list[dict[str, Any]], model_name: str) -> list[int | None]:
+        """A batch's previous scores from one read per few hundred leads, then one write: a
+        lead sent twice is compared with its own first entry."""
+        keys = list(dict.fromkeys(row["lead_id"] for row in rows if row["lead_id"] is not None))
+        latest: dict[str, int | None] = {}
+        for start in range(0, len(keys), LATEST_READ):
+            chunk = keys[start : start + LATEST_READ]
+            latest.update(
+                self._connection.execute(
+                    "SELECT lead_key, score FROM latest WHERE model_name = ? AND lead_key IN "
+                    f"({', '.join('?' * len(chunk))})",
+                    (model_name, *chunk),
+                ).fetchall()
+            )
+        previous: list[int | None] = []
+        written = []
+        for row in rows:
+            key, score = row["lead_id"], row["score"]
+            if key is None or score is None:
+                previous.append(None)
+                continue
+            before = latest.get(key)
+            previous.append(before)
+            written.append((model_name, key, score, before))
+            latest[key] = score
+        self._connection.executemany("INSERT OR REPLACE INTO latest VALUES (?, ?, ?, ?)", written)
         return previous
 
     def waiting(self, kind: str, lead_id: str) -> list[tuple[int, bytes]]:
