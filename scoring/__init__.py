@@ -21,7 +21,7 @@ if TYPE_CHECKING:
         StoreError,
         TablesTooLarge,
     )
-    from scoring.performance import performance_report
+    from scoring.performance import OUTCOME_COLUMNS, PREDICTION_COLUMNS, performance_report
     from scoring.policy import FLOOR_SHARE_OF_BASE_RATE, Grade, Policy, Recommendation, Rule
     from scoring.pyfunc import (
         REGISTERED_URI,
@@ -86,12 +86,16 @@ _EXPORTS = {
     "load_settings": "scoring.settings",
     "model_code": "scoring.pyfunc",
     "performance_report": "scoring.performance",
+    "OUTCOME_COLUMNS": "scoring.performance",
+    "PREDICTION_COLUMNS": "scoring.performance",
     "signature": "scoring.pyfunc",
 }
 __all__ = [
     "CHAMPION",
     "DEFAULT_MODEL_NAME",
     "FLOOR_SHARE_OF_BASE_RATE",
+    "OUTCOME_COLUMNS",
+    "PREDICTION_COLUMNS",
     "REGISTERED_URI",
     "SCORER_ARTIFACT",
     "TRENDS",

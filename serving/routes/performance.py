@@ -14,11 +14,6 @@ from serving.auth import require
 from serving.errors import PredictionLogOff, PredictionLogUnreachable, short_error
 
 WEEKS = "Weeks of scoring to read; default LEADSCORE_PERFORMANCE_WEEKS (26)."
-PREDICTION_COLUMNS = (
-    "lead_id", "model_name", "model_version", "score", "probability", "grade", "recommendation",
-    "policy_recommendation", "control", "source", "campaign", "as_of", "scored_at",
-)  # fmt: skip
-OUTCOME_COLUMNS = ("lead_id", "event", "occurred_at")
 router = APIRouter(prefix="/v1", tags=["performance"], dependencies=[Depends(require("score"))])
 
 
@@ -57,16 +52,10 @@ def measure_performance(
     # Imported here: the app answers /healthz before pandas would have loaded.
     import pandas as pd
 
-    from scoring import performance_report
+    from scoring import OUTCOME_COLUMNS, PREDICTION_COLUMNS, performance_report
 
-    predictions = pd.DataFrame(
-        [{name: found.get(name) for name in PREDICTION_COLUMNS} for found in rows["predictions"]],
-        columns=list(PREDICTION_COLUMNS),
-    )
-    outcomes = pd.DataFrame(
-        [{name: found[name] for name in OUTCOME_COLUMNS} for found in rows["outcomes"]],
-        columns=list(OUTCOME_COLUMNS),
-    )
+    predictions = pd.DataFrame(rows["predictions"]).reindex(columns=list(PREDICTION_COLUMNS))
+    outcomes = pd.DataFrame(rows["outcomes"]).reindex(columns=list(OUTCOME_COLUMNS))
     answer = performance_report(predictions, outcomes, now=now)
     checks = rows["drift"]
     alerts = [
