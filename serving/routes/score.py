@@ -250,14 +250,18 @@ def _score(
     if kept:
         moments = [todo[index].as_of or now for index, _ in kept]
         scoring.drift.observe([result for _, result in kept], moments, model.scorer)
-    for recommendation, count in Counter(r.recommendation for _, r in kept).items():
-        scoring.metrics.scores.labels(recommendation).inc(count)
-    control_answer = (
-        settings.control_recommendation,
-        CONTROL_REASON.format(share=settings.control_share, call=settings.control_recommendation),
-    )
+    control_answer = None
+    if any(controls):  # worded once per request, and only when a control lead is in it
+        call = settings.control_recommendation
+        control_answer = (call, CONTROL_REASON.format(share=settings.control_share, call=call))
+    answered = Counter[str]()
     for (index, result), before, control in zip(kept, previous, controls, strict=True):
-        answers[index] = _answer(result, model, before, control_answer if control else None)
+        answer = answers[index] = _answer(
+            result, model, before, control_answer if control else None
+        )
+        answered[answer["recommendation"]] += 1
+    for recommendation, count in answered.items():
+        scoring.metrics.scores.labels(recommendation).inc(count)
     return answers  # type: ignore[return-value]  # every Lead was answered above
 
 
