@@ -19,14 +19,10 @@ import pandas as pd
 from features import ACTIVITY_TYPE, CREATED_AT, LEAD_ID, OCCURRED_AT
 from leadscore.crm_formats import CRM_NAMES, LAYOUTS, CrmName, crm_table
 from leadscore.errors import ScoringInputError
-from scoring import LeadScorer, ScoredLead, Trend, score_trend
+from scoring import SCORE_COLUMNS, LeadScorer, Trend, score_trend, scored_table
 from training import DatasetConfig
 
 SLICE = 20_000
-COLUMNS = [
-    "lead_id", "score", "probability", "grade", "recommendation", "recommendation_reason",
-    "reasons", "warnings", "model_version",
-]  # fmt: skip
 OUTPUT_FORMATS = (".csv", ".parquet")
 TREND_COLUMN = "trend"  # leadscore's own columns gain it when compared with --previous
 
@@ -46,19 +42,31 @@ def canonical_columns(
     """
     if leads.empty:
         raise ScoringInputError(f"{source}: has no rows, only a header; expected a row per lead")
-    if config is not None:
-        renames = {config.leads.id: LEAD_ID, config.leads.created_at: CREATED_AT}
-        leads = leads.rename(columns={k: v for k, v in renames.items() if k})
-        if activities is not None and config.activities is not None:
-            section = config.activities
-            names = {section.id: LEAD_ID, section.occurred_at: OCCURRED_AT}
-            activities = activities.rename(columns={**names, section.type: ACTIVITY_TYPE})
+    lead_names, activity_names = config_renames(config)
+    leads = leads.rename(columns=lead_names)
+    if activities is not None:
+        activities = activities.rename(columns=activity_names)
     if LEAD_ID not in leads.columns:
         raise ScoringInputError(
             f"{source}: expected a {LEAD_ID!r} column, found {sorted(map(str, leads.columns))}; "
             "pass the dataset config with --config so its [leads] id applies"
         )
     return leads, activities
+
+
+def config_renames(config: DatasetConfig | None) -> tuple[dict[str, str], dict[str, str]]:
+    """The renames that put a file's columns under the names the model reads, for leads and for
+    activities: the dataset config's id, created_at and activity columns, as training named them."""
+    if config is None:
+        return {}, {}
+    leads = {config.leads.id: LEAD_ID, config.leads.created_at: CREATED_AT}
+    activities = {}
+    if config.activities is not None:
+        section = config.activities
+        activities = {
+            section.id: LEAD_ID, section.occurred_at: OCCURRED_AT, section.type: ACTIVITY_TYPE,
+        }  # fmt: skip
+    return {k: v for k, v in leads.items() if k}, activities
 
 
 def check_output(out: Path, crm: str | None) -> CrmName | None:
@@ -209,7 +217,7 @@ def score_table(
             parts = [_score_slice(b) for b in bounds]
     finally:
         _job = None
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS)
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=SCORE_COLUMNS)
 
 
 def _score_slice(bounds: tuple[int, int]) -> pd.DataFrame:
@@ -217,24 +225,4 @@ def _score_slice(bounds: tuple[int, int]) -> pd.DataFrame:
         raise RuntimeError("score_table sets the job before scoring a slice")
     scorer, features, reasons, version = _job
     scored = scorer.score_frame(features.iloc[bounds[0] : bounds[1]], reasons=reasons)
-    return pd.DataFrame(
-        {
-            "lead_id": [s.lead_id for s in scored],
-            "score": [s.score for s in scored],
-            "probability": [s.probability for s in scored],
-            "grade": [s.grade for s in scored],
-            "recommendation": [s.recommendation for s in scored],
-            "recommendation_reason": [s.recommendation_reason for s in scored],
-            "reasons": [_reasons_json(s) for s in scored],
-            "warnings": ["; ".join(s.warnings) for s in scored],
-            "model_version": version,
-        },
-        columns=COLUMNS,
-    )
-
-
-def _reasons_json(scored: ScoredLead) -> str:
-    return orjson.dumps(
-        [{"feature": r.feature, "value": r.value, "contribution": round(r.contribution, 4),
-          "direction": r.direction, "sentence": r.sentence} for r in scored.reasons]
-    ).decode()  # fmt: skip
+    return scored_table(scored, version)

@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from scoring.calibrator import Calibrator
+    from scoring.cluster import Cluster, PartitionedScores, connect, score_on_cluster
     from scoring.drift import DriftReference
     from scoring.encoding import FeatureEncoder
     from scoring.errors import (
+        ClusterError,
         InvalidRule,
         ModelArtifactError,
         SettingsError,
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
         load_settings,
     )
     from scoring.store import check_store, connect_timeout
+    from scoring.table import SCORE_COLUMNS, scored_table
     from scoring.treeshap import TreeShapTables
     from scoring.trend import TREND_BAND, TRENDS, Trend, dynamics_code, score_trend
 
@@ -50,6 +53,13 @@ if TYPE_CHECKING:
 _EXPORTS = {
     "CHAMPION": "scoring.settings",
     "Calibrator": "scoring.calibrator",
+    "Cluster": "scoring.cluster",
+    "ClusterError": "scoring.errors",
+    "PartitionedScores": "scoring.cluster",
+    "SCORE_COLUMNS": "scoring.table",
+    "connect": "scoring.cluster",
+    "score_on_cluster": "scoring.cluster",
+    "scored_table": "scoring.table",
     "DEFAULT_MODEL_NAME": "scoring.settings",
     "DriftReference": "scoring.drift",
     "FeatureEncoder": "scoring.encoding",
@@ -98,9 +108,12 @@ __all__ = [
     "PREDICTION_COLUMNS",
     "REGISTERED_URI",
     "SCORER_ARTIFACT",
+    "SCORE_COLUMNS",
     "TRENDS",
     "TREND_BAND",
     "Calibrator",
+    "Cluster",
+    "ClusterError",
     "DriftReference",
     "FeatureEncoder",
     "Grade",
@@ -108,6 +121,7 @@ __all__ = [
     "LeadScorer",
     "LeadScoringModel",
     "ModelArtifactError",
+    "PartitionedScores",
     "Policy",
     "Reason",
     "Recommendation",
@@ -122,6 +136,7 @@ __all__ = [
     "TreeShapTables",
     "Trend",
     "check_store",
+    "connect",
     "connect_timeout",
     "dynamics_code",
     "input_example",
@@ -130,7 +145,9 @@ __all__ = [
     "load_settings",
     "model_code",
     "performance_report",
+    "score_on_cluster",
     "score_trend",
+    "scored_table",
     "signature",
 ]
 

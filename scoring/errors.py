@@ -5,7 +5,8 @@ LeadscoreError
 ├── InvalidRule            a policy rule that cannot be read
 ├── SettingsError          a LEADSCORE_* variable holds a value it cannot (names it)
 ├── StoreError             the MLflow store is missing or cannot be reached (names the URI)
-└── TablesTooLarge         trees too deep for TreeSHAP tables: the scorer uses pred_contrib
+├── TablesTooLarge         trees too deep for TreeSHAP tables: the scorer uses pred_contrib
+└── ClusterError           a Dask cluster cannot be reached or started as asked (names it)
 """
 
 from __future__ import annotations
@@ -32,3 +33,8 @@ class StoreError(LeadscoreError):
 
 class TablesTooLarge(LeadscoreError):
     """The booster's trees are too deep for tables; explain it with pred_contrib instead."""
+
+
+class ClusterError(LeadscoreError):
+    """`--dask` names a cluster that cannot be reached or started: said in one line, naming the
+    address, rather than as Dask's own timeout."""
