@@ -7,6 +7,7 @@ and what to do (the traceback only with `leadscore --debug`); 2 the server canno
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import json
@@ -29,7 +30,7 @@ from features import LeadscoreError
 from leadscore.errors import NoModel, ScoringInputError
 
 if TYPE_CHECKING:
-    from scoring import Settings
+    from scoring import Cluster, Settings
     from serving import LoadedModel
     from training import AuditReport, TrainingResult
 
@@ -139,6 +140,46 @@ def _generate(
     )
 
 
+DaskOption = Annotated[
+    str | None,
+    typer.Option(
+        "--dask",
+        help="Run on a Dask cluster: local (2 worker processes here), local:N, or a scheduler "
+        "address such as tcp://10.0.0.5:8786. See docs/scale.md.",
+    ),
+]
+PartitionsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--partitions", min=1, help="With --dask: buckets of leads; default 4 per worker thread."
+    ),
+]
+LightgbmPortOption = Annotated[
+    int | None,
+    typer.Option(
+        "--lightgbm-port",
+        min=1,
+        max=65535,
+        help="With --dask: the port LightGBM listens on, on every worker (one worker per "
+        "machine); default a free port on each.",
+    ),
+]
+
+
+def _cluster(
+    dask: str | None, partitions: int | None, lightgbm_port: int | None = None
+) -> contextlib.AbstractContextManager[Cluster | None]:
+    """The cluster `--dask` names, closed when the command ends; no cluster without it."""
+    if dask is None:
+        if partitions is not None or lightgbm_port is not None:
+            raise typer.BadParameter("--partitions and --lightgbm-port go with --dask")
+        return contextlib.nullcontext()
+    from scoring import connect
+
+    with console.status(f"Connecting to the Dask cluster {dask}"):
+        return connect(dask, buckets=partitions, listen_port=lightgbm_port)
+
+
 ModelUriOption = Annotated[str | None, typer.Option(help="Default: LEADSCORE_MODEL_URI.")]
 PolicyOption = Annotated[
     Path | None, typer.Option("--policy", help="Policy file (TOML): thresholds, ICP, exclusions.")
@@ -171,6 +212,9 @@ def train(
             "--force", help="Let a version trained with no policy replace a champion that has one."
         ),
     ] = False,
+    dask: DaskOption = None,
+    partitions: PartitionsOption = None,
+    lightgbm_port: LightgbmPortOption = None,
 ) -> None:
     """Train on an export, log the run to MLflow, register the model, promote it if it wins."""
     _quiet_libraries()
@@ -181,7 +225,7 @@ def train(
         _train_rules_only(settings, config, policy)
         return
     dataset_config = load_config(config) if config else None
-    with console.status("Training") as status:
+    with _cluster(dask, partitions, lightgbm_port) as cluster, console.status("Training") as status:
         result = train_and_register(
             settings,
             config=dataset_config,
@@ -190,6 +234,7 @@ def train(
             tune_trials=tune,
             on_step=_progress(status),
             force=force,
+            cluster=cluster,
         )
     _print_training(result)
 
@@ -228,6 +273,9 @@ def retrain(
     data: DataDir = None,
     config: ConfigOption = None,
     policy: PolicyOption = None,
+    dask: DaskOption = None,
+    partitions: PartitionsOption = None,
+    lightgbm_port: LightgbmPortOption = None,
 ) -> None:
     """Retrain for cron: build, train, gate, promote or not. Exit 0 promoted, 3 champion kept,
     1 on error. Running it again on the same data changes nothing."""
@@ -235,12 +283,16 @@ def retrain(
     from training import load_config, load_policy
     from training import retrain as run_retrain
 
-    with console.status("Retraining") as status:
+    with (
+        _cluster(dask, partitions, lightgbm_port) as cluster,
+        console.status("Retraining") as status,
+    ):
         outcome = run_retrain(
             _settings(data_dir=data),
             config=load_config(config) if config else None,
             policy=load_policy(policy) if policy else None,
             on_step=_progress(status),
+            cluster=cluster,
         )
     if outcome.result is not None:
         _print_training(outcome.result)
@@ -418,9 +470,25 @@ def score(
             "its score there. Without it, every trend is 'not enough info'.",
         ),
     ] = None,
+    dask: Annotated[
+        str | None,
+        typer.Option(
+            "--dask",
+            help="Score on a Dask cluster (local, local:N or a scheduler address): --input and "
+            "--activities are Parquet files, folders or globs, and --out a folder that gets a "
+            "Parquet file per partition.",
+        ),
+    ] = None,
+    partitions: PartitionsOption = None,
 ) -> None:
     """Score every lead of a file with the batch engine and write one row per lead."""
     _quiet_libraries()
+    if dask is not None:
+        _score_on_cluster(
+            input_path, activities, out, config, as_of, reasons, model_uri, allow_missing,
+            crm_format, previous, dask, partitions,
+        )  # fmt: skip
+        return
     import numpy as np
 
     from features import build_features, to_micros
@@ -502,6 +570,74 @@ def score(
         f"[green]Scored[/] {len(rows):,} leads with {model.name} v{model.version} -> {out} "
         f"in {seconds:.1f} s ({len(rows) / max(seconds, 1e-9):,.0f} leads/s, reading and "
         "writing included)",
+        soft_wrap=True,
+    )
+
+
+def _score_on_cluster(
+    leads: Path,
+    activities: Path | None,
+    out: Path,
+    config: Path | None,
+    as_of: str | None,
+    reasons: int,
+    model_uri: str | None,
+    allow_missing: bool,
+    crm_format: str | None,
+    previous: Path | None,
+    dask: str,
+    partitions: int | None,
+) -> None:
+    """`leadscore score --dask`: every partition featurised, scored and written by a worker."""
+    from features import to_micros
+    from leadscore.scoring_job import config_renames
+    from scoring import score_on_cluster
+    from scoring.cluster import file_columns
+    from training import load_config
+
+    for given, name in ((crm_format, "--format"), (previous, "--previous")):
+        if given is not None:
+            raise ScoringInputError(
+                f"{name} writes or reads one file; with --dask the scores are a Parquet file "
+                f"per partition: score without --dask for {name}"
+            )
+    if out.suffix:
+        raise ScoringInputError(
+            f"expected --out to be a folder with --dask (a Parquet file per partition), got "
+            f"{out.name!r}"
+        )
+    lead_names, activity_names = config_renames(load_config(config) if config else None)
+    model = _load_model(model_uri)
+    columns = [lead_names.get(c, c) for c in file_columns(leads)]
+    missing = [c for c in model.scorer.feature_set.lead_columns() if c not in columns]
+    if missing and not allow_missing:
+        raise ScoringInputError(
+            f"{leads}: expected the columns the model reads, missing {missing}; map them with "
+            "--config, or pass --allow-missing to score them as unknown"
+        )
+    moment = to_micros(as_of or datetime.now(UTC), field="--as-of")
+    with _cluster(dask, partitions) as cluster, console.status("Scoring on the cluster"):
+        result = score_on_cluster(
+            cluster, model.scorer, leads=leads, activities=activities, out=out, as_of=moment,
+            reasons=reasons, version=model.version, renames=lead_names,
+            activity_renames=activity_names,
+        )  # fmt: skip
+        workers = len(cluster.threads)
+    for column in missing:
+        console.print(
+            "[yellow]WARNING[/]", f"{column} is not in {leads}: scored as unknown for all "
+            f"{result.leads:,} leads", highlight=False, soft_wrap=True,
+        )  # fmt: skip
+    if result.warned:
+        console.print(
+            "[yellow]WARNING[/]", f"{result.warned:,} leads have values the model could not use; "
+            "see the warnings column", highlight=False, soft_wrap=True,
+        )  # fmt: skip
+    console.print(
+        f"[green]Scored[/] {result.leads:,} leads with {model.name} v{model.version} on "
+        f"{workers} Dask workers -> {len(result.files)} Parquet files in {out} in "
+        f"{result.seconds:.1f} s ({result.leads / max(result.seconds, 1e-9):,.0f} leads/s, "
+        "reading and writing included)",
         soft_wrap=True,
     )
 

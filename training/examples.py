@@ -9,6 +9,7 @@ holdout, with wins. Leads already closed at their snapshot are left out: nothing
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -32,6 +33,8 @@ from features import (
 from training.data import CrmExport
 
 SNAPSHOT_DELAY = timedelta(days=7)
+# build_features' signature: (leads, activities, as_of, feature_set, *, source, activities_source)
+FeatureBuilder = Callable[..., pd.DataFrame]
 HORIZON = timedelta(days=90)
 
 
@@ -163,8 +166,10 @@ def build_dataset(
     *,
     snapshot_delay_days: float = SNAPSHOT_DELAY.days,
     horizon_days: float = HORIZON.days,
+    compute: FeatureBuilder = build_features,
 ) -> Dataset:
-    """Label each lead at its snapshot and compute its features as of that moment."""
+    """Label each lead at its snapshot and compute its features as of that moment, with
+    `compute` (the batch engine, or the same engine bucket by bucket on a cluster)."""
     delay_us = timedelta(days=snapshot_delay_days) // ONE_MICROSECOND
     has_time = CREATED_AT in export.leads.columns
     closed_at = None
@@ -198,7 +203,7 @@ def build_dataset(
             "dataset config",
             source=export.location,
         )
-    features = build_features(
+    features = compute(
         leads,
         export.activities,
         as_of,

@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,15 +25,17 @@ from features import (
     OCCURRED_AT,
     Attribute,
     FeatureSet,
+    build_features,
     micros_to_datetime,
     series_to_micros,
 )
-from scoring import LeadScorer, Policy, Settings, check_store
+from scoring import Cluster, LeadScorer, Policy, Settings, check_store
 from training import gate, registry
 from training.audit import AuditReport, audit
 from training.columns import demo_feature_set, feature_set_for
 from training.config import CostsSection, DatasetConfig
 from training.data import CrmExport, demo_config, load_dataset
+from training.distributed import cluster_features, fit_on_cluster, rounds_on_sample
 from training.errors import ConfigError
 from training.evaluate import (
     DriftReport,
@@ -117,11 +120,14 @@ def train_and_register(
     on_step: Say = lambda _message: None,
     policy_choice: PolicyChoice | None = None,
     force: bool = False,
+    cluster: Cluster | None = None,
 ) -> TrainingResult:
     """Train on a dataset config (default: the demo layout in `data_dir`) and register the model.
 
     Every run validates the data, refuses too little of it, audits for leakage before fitting,
-    and compares the booster with a logistic-regression baseline on the same split.
+    and compares the booster with a logistic-regression baseline on the same split. With a
+    `cluster`, features and the fit run on it (see `training.distributed`); the rest does not
+    change.
     """
     dataset_config = config or demo_config(data_dir or settings.data_dir)
     model_name = dataset_config.model_name or settings.model_name
@@ -130,6 +136,8 @@ def train_and_register(
     on_step(f"Policy: {choice.origin}")
     train_config = train_config or train_config_from(dataset_config)
     check_lightgbm_params(train_config.lightgbm_overrides, dataset_config.location)
+    if cluster is not None:
+        check_distributable(train_config, tune_trials, dataset_config.location)
     if export is None:
         on_step(f"Reading and checking {dataset_config.location}")
         export = load_dataset(dataset_config)
@@ -144,6 +152,7 @@ def train_and_register(
         feature_set,
         snapshot_delay_days=train_config.snapshot_delay_days,
         horizon_days=train_config.horizon_days,
+        compute=build_features if cluster is None else partial(cluster_features, cluster),
     )
     check_minimum(dataset.labels, train_config.min_per_class)
     splits = train_config.splits(dataset)
@@ -163,7 +172,20 @@ def train_and_register(
         _check_policy_features(choice, dataset.feature_set)
     trials: list[Trial] = []
     family = None
-    if tune_trials == 0 and not dataset_config.model and not train_config.lightgbm_overrides:
+    pick_family = (
+        tune_trials == 0 and not dataset_config.model and not train_config.lightgbm_overrides
+    )
+    fitted = None
+    if cluster is not None:
+        train_config, rounds, family = rounds_on_sample(
+            dataset, train_config, splits, family=pick_family, on_step=on_step
+        )
+        on_step(
+            f"Fitting LightGBM on the cluster: {rounds} rounds on {len(splits['train']):,} "
+            f"training rows over {len(cluster.threads)} workers"
+        )
+        fitted = fit_on_cluster(cluster, train_config, dataset, splits, rounds)
+    elif pick_family:
         family = choose_family(
             dataset,
             train_config,
@@ -173,6 +195,7 @@ def train_and_register(
             ),
         )
         train_config = family.config
+        fitted = family.fitted
     candidates = [] if family is None else family.candidates
     if tune_trials > 0:
         on_step("Tuning: checking that the largest shape searched can be saved and explained")
@@ -185,11 +208,16 @@ def train_and_register(
                 f"{t.validation_roc_auc:.4f}"
             ),
         )
-    on_step(f"Fitting LightGBM on {len(dataset.labels):,} labelled leads")
-    trainer = LeadScoreTrainer(train_config, policy).fit(
-        dataset, None if family is None else family.fitted
-    )
+    if fitted is None:
+        on_step(f"Fitting LightGBM on {len(dataset.labels):,} labelled leads")
+    trainer = LeadScoreTrainer(train_config, policy).fit(dataset, fitted)
     trainer.scorer_.metadata["policy"] = choice.metadata()
+    if cluster is not None:
+        trainer.scorer_.metadata["fitted_on"] = {
+            "dask_workers": len(cluster.threads),
+            "buckets": cluster.buckets,
+            "rounds": trainer.best_iteration_,
+        }
     if dataset_config.leads.aliases:
         trainer.scorer_.metadata["aliases"] = dict(dataset_config.leads.aliases)
         trainer.scorer_.aliases = dict(dataset_config.leads.aliases)
@@ -436,6 +464,7 @@ def retrain(
     data_dir: Path | None = None,
     policy: PolicySpec | None = None,
     on_step: Say = lambda _message: None,
+    cluster: Cluster | None = None,
 ) -> RetrainOutcome:
     """Build, train, gate and promote or not; a second run on the same data changes nothing."""
     dataset_config = config or demo_config(data_dir or settings.data_dir)
@@ -461,6 +490,7 @@ def retrain(
         export=export,
         on_step=on_step,
         policy_choice=choice,
+        cluster=cluster,
     )
     registration = result.registration
     code = PROMOTED if registration.promoted else KEPT
@@ -489,6 +519,22 @@ def check_config(
     if policy is not None:
         policy.check_features(feature_set.names, policy_source)
     return ConfigCheck(export, feature_set, profile(export.leads, feature_set))
+
+
+def check_distributable(config: TrainConfig, tune_trials: int, source: str) -> None:
+    """Refuse, before any data is read, what a cluster cannot train: tuning, which searches on
+    one machine, and linear leaves, which LightGBM fits on one machine only."""
+    if tune_trials:
+        raise ConfigError(
+            "expected --tune or --dask, got both: tuning searches on one machine; tune without "
+            "--dask, then put the chosen parameters in [model] and train with --dask"
+        )
+    if config.lightgbm_overrides.get("linear_tree"):
+        raise ConfigError(
+            "[model] linear_tree: LightGBM fits linear leaves on one machine only; remove it, "
+            "or train without --dask",
+            source=source,
+        )
 
 
 def check_segment_by(config: DatasetConfig, feature_set: FeatureSet) -> None:

@@ -4,7 +4,7 @@ thresholds, and one model per segment when asked."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -211,13 +211,14 @@ def choose_family(
     config: TrainConfig,
     splits: dict[str, np.ndarray],
     on_candidate: Callable[[Candidate], None] = lambda _candidate: None,
+    shapes: Mapping[str, dict[str, Any]] = MODEL_FAMILY,
 ) -> FamilyChoice:
-    """The shape of `MODEL_FAMILY` with the best validation AUC (the first on a tie); the
-    holdout is not read."""
+    """The shape of `shapes` with the best validation AUC (the first on a tie); the holdout is
+    not read."""
     validation = splits["validation"]
     candidates: list[Candidate] = []
     best: tuple[TrainConfig, FittedBooster] | None = None
-    for name, params in MODEL_FAMILY.items():
+    for name, params in shapes.items():
         candidate_config = replace(
             config, lightgbm_overrides={**config.lightgbm_overrides, **params}
         )

@@ -26,8 +26,8 @@ from leadscore.crm_formats import (
 )
 from leadscore.demo_data import PERSONAL_COLUMNS
 from leadscore.errors import ScoringInputError
-from leadscore.scoring_job import COLUMNS, previous_scores
-from scoring import TREND_BAND
+from leadscore.scoring_job import previous_scores
+from scoring import SCORE_COLUMNS, TREND_BAND
 from scoring.trend import TRENDS, dynamics_code
 from tests.conftest import TrainedModel
 from tests.helpers import use_store
@@ -257,7 +257,7 @@ def test_previous_scores_give_the_trend_by_the_documented_bands(
     own = tmp_path / "trend-own.csv"
     _score([*source, "--out", str(own), "--previous", str(tmp_path / "earlier.csv")])
     table = _read(own)
-    assert list(table.columns) == [*COLUMNS, "trend"]
+    assert list(table.columns) == [*SCORE_COLUMNS, "trend"]
     assert list(table["trend"]) == [meaning[s] for s in plan]
 
 
