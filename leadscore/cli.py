@@ -66,8 +66,8 @@ def handled(command: Command) -> Command:
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except (typer.Exit, typer.Abort, KeyboardInterrupt):
-            raise
+        except (typer.Exit, typer.Abort, typer.BadParameter, KeyboardInterrupt):
+            raise  # a usage error is click's to print, with exit code 2
         except LeadscoreError as error:
             if _debug["on"]:
                 raise
@@ -483,6 +483,8 @@ def score(
 ) -> None:
     """Score every lead of a file with the batch engine and write one row per lead."""
     _quiet_libraries()
+    if dask is None and partitions is not None:
+        raise typer.BadParameter("--partitions goes with --dask")
     if dask is not None:
         _score_on_cluster(
             input_path, activities, out, config, as_of, reasons, model_uri, allow_missing,

@@ -71,7 +71,13 @@ class Cluster:
         self.close()
 
 
-def connect(spec: str, *, buckets: int | None = None, listen_port: int | None = None) -> Cluster:
+def connect(
+    spec: str,
+    *,
+    buckets: int | None = None,
+    listen_port: int | None = None,
+    timeout: float = CONNECT_SECONDS,
+) -> Cluster:
     """The cluster `spec` names: `local` (2 worker processes on 127.0.0.1, one thread each),
     `local:N` (N of them), or a scheduler address such as tcp://10.0.0.5:8786."""
     from distributed import Client, LocalCluster
@@ -86,7 +92,7 @@ def connect(spec: str, *, buckets: int | None = None, listen_port: int | None = 
                 threads_per_worker=1,
                 processes=True,
                 host="127.0.0.1",
-                dashboard_address=None,
+                dashboard_address="127.0.0.1:0",  # no fixed port: several may run
                 silence_logs=logging.WARNING,
             )
         except OSError as error:
@@ -94,11 +100,11 @@ def connect(spec: str, *, buckets: int | None = None, listen_port: int | None = 
         client = Client(local)
     else:
         try:
-            client = Client(text, timeout=CONNECT_SECONDS)
+            client = Client(text, timeout=timeout)
         except (OSError, TimeoutError) as error:
             raise ClusterError(
                 f"--dask {spec}: expected a Dask scheduler there, got no answer in "
-                f"{CONNECT_SECONDS} s ({type(error).__name__}); start one with `dask scheduler`, "
+                f"{timeout:g} s ({type(error).__name__}); start one with `dask scheduler`, "
                 "or pass --dask local"
             ) from None
     threads = sum(client.nthreads().values())

@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 
 from leadscore import demo_data
 from leadscore.cli import DEMO_POLICY
-from scoring import Settings
+from scoring import Cluster, Settings, connect
 from serving.app import create_app
 from serving.loading import LoadedModel
 from training import (
@@ -164,3 +164,11 @@ def client(fitted: FittedModel) -> Iterator[TestClient]:
     settings = Settings(prediction_db="", model_poll_seconds=0)
     with TestClient(create_app(settings, loaded=fitted.loaded)) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def dask_cluster() -> Iterator[Cluster]:
+    """A LocalCluster of 2 worker processes on 127.0.0.1, shared: tests that kill workers start
+    their own."""
+    with connect("local:2", buckets=6) as cluster:
+        yield cluster

@@ -32,6 +32,7 @@ from features import (
     read_numbers,
     series_to_micros,
 )
+from features.partitions import parquet_files
 from training.config import (
     ROW_ORDER,
     ActivitiesSection,
@@ -61,6 +62,22 @@ class Table:
     frame: pd.DataFrame
     rows: np.ndarray
     source: str
+    # A table read from several Parquet files: each file's name, and each row's file in it.
+    files: tuple[str, ...] = ()
+    file_of_row: np.ndarray | None = None
+
+    def source_of(self, position: int) -> str:
+        """The file that frame row `position` came from."""
+        if self.file_of_row is None:
+            return self.source
+        return self.files[int(self.file_of_row[position])]
+
+    @property
+    def positions(self) -> np.ndarray:
+        """1, 2, 3... across the whole table: its row order, whatever file a row is in."""
+        if self.file_of_row is None:
+            return self.rows
+        return np.arange(1, len(self.frame) + 1)
 
 
 @dataclass(frozen=True)
@@ -96,7 +113,7 @@ class _Problems:
         values = table.frame[column].to_numpy()
         for position in np.flatnonzero(bad):
             found = repr(values[position]) if show else "an empty cell"
-            self.add(table.source, int(table.rows[position]), column, found, expected)
+            self.add(table.source_of(position), int(table.rows[position]), column, found, expected)
 
 
 def read_source(
@@ -110,6 +127,8 @@ def read_source(
     path = source.path
     if path is None:
         return _read_sql(source)
+    if path.is_dir() or any(c in str(path) for c in "*?["):
+        return _read_parquet_files(path)
     if not path.is_file():
         raise DataContractError(f"expected a file, found nothing at {path}", source=source.name)
     if path.suffix not in (".parquet", ".csv", ".txt", ".tsv"):
@@ -134,6 +153,30 @@ def read_source(
     lines = np.arange(2, len(frame) + len(bad_lines) + 2)
     good = lines[~np.isin(lines, list(bad_lines))] if bad_lines else lines
     return Table(frame, good[: len(frame)], str(path))
+
+
+def _read_parquet_files(location: Path) -> Table:
+    """A folder of Parquet files, or a glob of them, read as one table in file-name order; each
+    row keeps its file and its row there, so a problem names both."""
+    files = parquet_files(location)
+    frames = [_read_parquet(file) for file in files]
+    sizes = [len(frame) for frame in frames]
+    expected = list(frames[0].columns)
+    for file, read in zip(files[1:], frames[1:], strict=True):
+        if list(read.columns) != expected:
+            raise DataContractError(
+                f"expected the columns of {files[0].name} ({expected}), found "
+                f"{list(read.columns)}; every file of a table has the same columns",
+                source=str(file),
+            )
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    return Table(
+        frame,
+        np.concatenate([np.arange(1, n + 1) for n in sizes]),
+        str(location),
+        tuple(map(str, files)),
+        np.repeat(np.arange(len(files)), sizes),
+    )
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -433,7 +476,7 @@ def _check_leads(
         problems.cells(table, leads.id, duplicated, "each lead id once (this one repeats)")
         lead_ids = ids.astype(object).map(lambda v: None if pd.isna(v) else str(v))
     else:
-        lead_ids = pd.Series([str(row) for row in table.rows], dtype=object)
+        lead_ids = pd.Series([str(row) for row in table.positions], dtype=object)
     if leads.created_at:
         _check_timestamps(table, leads.created_at, problems, required=True)
     for column in _numeric_columns(frame, leads, outcome):
@@ -453,7 +496,7 @@ def _check_leads(
         frame = frame.drop(columns=[outcome.label])
     order = None
     if leads.order == ROW_ORDER:
-        order = table.rows.astype(np.int64)
+        order = table.positions.astype(np.int64)
     elif leads.order:
         order = _sortable(frame[leads.order])
     drop = [c for c in (leads.id, leads.created_at) if c]
@@ -602,9 +645,11 @@ def demo_config(directory: str | Path) -> DatasetConfig:
         for suffix in (".parquet", ".csv"):
             if (folder / f"{name}{suffix}").is_file():
                 return f"{name}{suffix}"
+        if (folder / name).is_dir():
+            return name  # a folder of Parquet files
         raise DataContractError(
-            f"expected {name}.parquet or {name}.csv in {folder}, found neither; "
-            "run `leadscore generate` for demo data",
+            f"expected {name}.parquet, {name}.csv or a folder {name}/ of Parquet files in "
+            f"{folder}, found none; run `leadscore generate` for demo data",
             source=str(folder),
         )
 
@@ -613,7 +658,9 @@ def demo_config(directory: str | Path) -> DatasetConfig:
         "leads": {"path": table("leads"), "id": LEAD_ID, "created_at": CREATED_AT},
         "outcome": {"path": table("outcomes")},
     }
-    if any((folder / f"activities{s}").is_file() for s in (".parquet", ".csv")):
+    if (folder / "activities").is_dir() or any(
+        (folder / f"activities{s}").is_file() for s in (".parquet", ".csv")
+    ):
         raw["activities"] = {"path": table("activities")}
     return parse_config(raw, source=str(folder), base=folder)
 

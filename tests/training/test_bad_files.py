@@ -172,3 +172,33 @@ def test_leads_whose_rows_are_all_malformed_are_listed_not_called_empty(tmp_path
     with pytest.raises(ValidationFailed) as error:
         load_dataset(load_config(_config(tmp_path)))
     assert {problem.row for problem in error.value.problems} == {2, 3}
+
+
+def test_a_table_in_several_parquet_files_names_the_file_and_row_of_each_problem(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "leads").mkdir()
+    first = pd.DataFrame({"id": ["a", "b"], "created_at": ["2025-01-01", "2025-01-02"]})
+    second = pd.DataFrame({"id": ["c", "b"], "created_at": ["2025-01-03", "someday"]})
+    first.to_parquet(tmp_path / "leads" / "day-1.parquet")
+    second.to_parquet(tmp_path / "leads" / "day-2.parquet")
+    _write(tmp_path / "outcomes.csv", "lead_id,status,closed_at\na,won,2025-02-01\n")
+    config = _write(
+        tmp_path / "dataset.toml",
+        '[leads]\npath = "leads/*.parquet"\nid = "id"\ncreated_at = "created_at"\n'
+        '[outcome]\npath = "outcomes.csv"\n',
+    )
+    with pytest.raises(ValidationFailed) as error:
+        load_dataset(load_config(config))
+    found = {(p.source, p.row, p.column) for p in error.value.problems}
+    day_2 = str(tmp_path / "leads" / "day-2.parquet")
+    assert found == {(day_2, 2, "id"), (day_2, 2, "created_at")}
+
+    second.assign(created_at="2025-01-04", id=["c", "d"]).to_parquet(
+        tmp_path / "leads" / "day-2.parquet"
+    )
+    export = load_dataset(load_config(config))
+    assert list(export.leads["lead_id"]) == ["a", "b", "c", "d"]
+    first.rename(columns={"id": "lead"}).to_parquet(tmp_path / "leads" / "day-1.parquet")
+    with pytest.raises(DataContractError, match="every file of a table has the same columns"):
+        load_dataset(load_config(config))
