@@ -74,8 +74,28 @@ if TYPE_CHECKING:
         read_numbers,
         series_to_micros,
     )
+    from features.partitions import (
+        ORIGIN,
+        bucket_features,
+        buckets_of,
+        parquet_columns,
+        parquet_files,
+        read_bucket,
+        write_buckets,
+    )
 
-_BATCH = ("build_features", "numbers", "placeholder_counts", "read_numbers", "series_to_micros")
+# Names that need pandas, each with its module: imported on first use.
+_LAZY = {
+    **dict.fromkeys(
+        ("build_features", "numbers", "placeholder_counts", "read_numbers", "series_to_micros"),
+        "features.batch",
+    ),
+    **dict.fromkeys(
+        ("ORIGIN", "bucket_features", "buckets_of", "parquet_columns", "parquet_files",
+         "read_bucket", "write_buckets"),
+        "features.partitions",
+    ),
+}  # fmt: skip
 
 __all__ = [
     "ACTIVITY_TYPE",
@@ -94,6 +114,7 @@ __all__ = [
     "MISSING_TEXT",
     "OCCURRED_AT",
     "ONE_MICROSECOND",
+    "ORIGIN",
     "STATUS",
     "TRANSFORMS",
     "WON",
@@ -118,6 +139,8 @@ __all__ = [
     "Unused",
     "ValidationFailed",
     "activity_features",
+    "bucket_features",
+    "buckets_of",
     "build_features",
     "category",
     "date_features",
@@ -125,16 +148,20 @@ __all__ = [
     "micros_to_datetime",
     "number",
     "numbers",
+    "parquet_columns",
+    "parquet_files",
     "placeholder_counts",
     "placeholder_key",
+    "read_bucket",
     "read_numbers",
     "series_to_micros",
     "to_micros",
     "window_micros",
+    "write_buckets",
 ]
 
 
 def __getattr__(name: str) -> Any:
-    if name not in _BATCH:
+    if name not in _LAZY:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module("features.batch"), name)
+    return getattr(importlib.import_module(_LAZY[name]), name)

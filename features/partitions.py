@@ -62,6 +62,13 @@ def parquet_files(location: str | Path) -> list[Path]:
     return found
 
 
+def parquet_columns(location: str | Path) -> list[str]:
+    """The columns of the first Parquet file `location` names, read from its footer only."""
+    import pyarrow.parquet as pq
+
+    return list(pq.read_schema(parquet_files(location)[0]).names)
+
+
 def write_buckets(
     file: Path,
     root: Path,

@@ -591,10 +591,9 @@ def _score_on_cluster(
     partitions: int | None,
 ) -> None:
     """`leadscore score --dask`: every partition featurised, scored and written by a worker."""
-    from features import to_micros
+    from features import parquet_columns, to_micros
     from leadscore.scoring_job import config_renames
     from scoring import score_on_cluster
-    from scoring.cluster import file_columns
     from training import load_config
 
     for given, name in ((crm_format, "--format"), (previous, "--previous")):
@@ -610,7 +609,7 @@ def _score_on_cluster(
         )
     lead_names, activity_names = config_renames(load_config(config) if config else None)
     model = _load_model(model_uri)
-    columns = [lead_names.get(c, c) for c in file_columns(leads)]
+    columns = [lead_names.get(c, c) for c in parquet_columns(leads)]
     missing = [c for c in model.scorer.feature_set.lead_columns() if c not in columns]
     if missing and not allow_missing:
         raise ScoringInputError(

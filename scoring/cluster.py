@@ -21,14 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pyarrow.parquet as pq
 
-from features.partitions import (
-    bucket_features,
-    parquet_files,
-    read_bucket,
-    write_buckets,
-)
+from features import bucket_features, parquet_files, read_bucket, write_buckets
 from scoring.errors import ClusterError
 from scoring.table import scored_table
 
@@ -147,11 +141,6 @@ def lay_out(
         for i, file in enumerate(files)
     ]
     return int(sum(cluster.client.gather(futures)))
-
-
-def file_columns(location: str | Path) -> list[str]:
-    """The columns of the first Parquet file `location` names (read from its footer only)."""
-    return list(pq.read_schema(parquet_files(location)[0]).names)
 
 
 @dataclass(frozen=True)

@@ -29,10 +29,10 @@ from features import (
     DataContractError,
     Problem,
     ValidationFailed,
+    parquet_files,
     read_numbers,
     series_to_micros,
 )
-from features.partitions import parquet_files
 from training.config import (
     ROW_ORDER,
     ActivitiesSection,

@@ -19,8 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from features import LEAD_ID, DataContractError, FeatureSet
-from features.partitions import buckets_of
+from features import LEAD_ID, DataContractError, FeatureSet, buckets_of
 from scoring import Cluster, FeatureEncoder
 from training.examples import Dataset
 from training.train import (
@@ -50,7 +49,7 @@ def cluster_features(
     """`build_features`' result, computed one bucket of leads (with their own activities) per
     task: the same values, in the same order, indexed by lead_id. A bad cell names its row in
     the tables given, as the single-process engine does."""
-    from features.batch import build_features
+    from features import build_features
 
     lead_bucket = buckets_of(leads[LEAD_ID], cluster.buckets)
     event_bucket = None if activities is None else buckets_of(activities[LEAD_ID], cluster.buckets)
@@ -92,7 +91,7 @@ def cluster_features(
 def _bucket(
     part: tuple[pd.DataFrame, pd.DataFrame | None, np.ndarray], feature_set: FeatureSet
 ) -> pd.DataFrame | DataContractError:
-    from features.batch import build_features
+    from features import build_features
 
     leads, activities, as_of = part
     try:
