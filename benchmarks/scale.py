@@ -71,7 +71,8 @@ def _padded(export: demo_data.DemoExport, total: float, seed: int, prefix: str) 
     rng = np.random.default_rng([seed, 99])
     leads = export.leads
     which = rng.integers(0, len(leads), extra)
-    created = leads["created_at"].to_numpy().astype("datetime64[us]").astype(np.int64)
+    created = leads["created_at"].dt.tz_localize(None).to_numpy().astype("datetime64[us]")
+    created = created.astype(np.int64)
     occurred = created[which] + (rng.random(extra) * 60 * DAY_US).astype(np.int64)
     padding = pd.DataFrame(
         {

@@ -7,7 +7,9 @@ live lead; tests hold the two to identical output.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 import numpy as np
@@ -35,6 +37,7 @@ from features.timestamps import (
 from features.transforms import TRANSFORMS, category, number, placeholder_key, tracked_types
 
 _NO_EVENT = np.iinfo(np.int64).max
+_LOOKUP_THREADS = min(os.cpu_count() or 1, 8)
 
 
 def series_to_micros(values: pd.Series, *, source: str, column: str) -> np.ndarray:
@@ -65,6 +68,10 @@ def series_to_micros(values: pd.Series, *, source: str, column: str) -> np.ndarr
 def _timestamps(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Cells of text or datetimes as int64 epoch microseconds (0 where unread), and which cells
     were read: missing and unparseable ones were not."""
+    if values.dtype.kind == "M":  # datetimes already (naive ones are UTC): their ticks as they are
+        micros = values.dt.as_unit("us").array.asi8
+        read = micros != np.iinfo(np.int64).min  # NaT
+        return np.where(read, micros, 0), read
     parsed = pd.to_datetime(values, utc=True, errors="coerce", format="mixed")
     read = parsed.notna().to_numpy()
     micros = parsed.dt.tz_localize(None).astype("datetime64[us]").to_numpy().astype(np.int64)
@@ -118,6 +125,9 @@ def _distinct(values: pd.Series) -> tuple[np.ndarray, list[object]]:
     and -0.0 == 0 read differently, so in a column of mixed types (object dtype) cells equal to
     0 or 1 each keep a value of their own, unless they are all booleans (a yes/no column with
     gaps) or all integers."""
+    if _is_arrow_text(values):  # all text: no 0/1 ties, and no Python object per cell
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        return codes, list(uniques)
     cells = values.astype(object).to_numpy()
     codes, uniques = pd.factorize(cells, use_na_sentinel=True)
     distinct = list(uniques)
@@ -299,6 +309,42 @@ def _date_part(micros: np.ndarray, present: np.ndarray, part: DatePart) -> np.nd
     return np.where(present, values, np.nan)
 
 
+def _is_arrow_text(values: pd.Series) -> bool:
+    """Text held by Arrow (pandas 3's `str`, or `string[pyarrow]`): hashed without making a
+    Python object per cell."""
+    dtype = values.dtype
+    return isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"
+
+
+def _lead_positions(lead_ids: pd.Series, event_ids: pd.Series) -> np.ndarray:
+    """Each event's position among `lead_ids` (-1 when it is no lead's), ids compared as Python
+    compares them (42 and "42" differ). Text ids in Arrow are matched by Arrow, which never
+    makes the millions of Python strings an object comparison needs."""
+    if _is_arrow_text(event_ids):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        events = pa.chunked_array(pa.array(event_ids.array))
+        try:  # leads are far fewer than events: ids held as Python str are cheap to convert
+            leads = pa.array(lead_ids.array, type=events.type, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            leads = None  # ids of other types (numbers) never equal text: compared as objects
+        if leads is not None and lead_ids.is_unique:
+            if isinstance(leads, pa.ChunkedArray):
+                leads = leads.combine_chunks()
+            # Arrow looks each slice up in a thread of its own, releasing the GIL.
+            size = -(-len(events) // _LOOKUP_THREADS)
+            with ThreadPoolExecutor(_LOOKUP_THREADS) as pool:
+                found = pool.map(
+                    lambda start: pc.index_in(events.slice(start, size), value_set=leads),
+                    range(0, len(events), size),
+                )
+                return np.concatenate(
+                    [pc.fill_null(f, -1).to_numpy().astype(np.int64) for f in found]
+                )
+    return pd.Index(lead_ids.astype(object)).get_indexer(event_ids.astype(object))
+
+
 def _events(
     lead_ids: pd.Series,
     activities: pd.DataFrame | None,
@@ -317,25 +363,35 @@ def _events(
                 source=source,
                 column=column,
             )
-    lead_pos = pd.Index(lead_ids.astype(object)).get_indexer(activities[LEAD_ID].astype(object))
+    lead_pos = _lead_positions(lead_ids, activities[LEAD_ID])
     occurred = series_to_micros(activities[OCCURRED_AT], source=source, column=OCCURRED_AT)
-    type_codes, type_values = pd.factorize(activities[ACTIVITY_TYPE].astype(object))
+    types = activities[ACTIVITY_TYPE]
+    type_codes, type_values = pd.factorize(types if _is_arrow_text(types) else types.astype(object))
     normalised = [category(value) for value in type_values]
     remap = np.array(
         [tracked.index(name) if name in tracked else -1 for name in normalised] + [-1],
         dtype=np.int64,
     )
     type_code = remap[type_codes]
-    keep = (lead_pos >= 0) & (type_code >= 0)
-    lead_pos, occurred, type_code = lead_pos[keep], occurred[keep], type_code[keep]
+    # One pass keeps the events of known leads, of tracked types, at or before the as-of (a
+    # position of -1 reads the last as-of, and is dropped by its own test).
     age_us = as_of_us[lead_pos] - occurred
-    past = age_us >= 0
-    lead_pos, occurred, type_code, age_us = (
-        lead_pos[past],
-        occurred[past],
-        type_code[past],
-        age_us[past],
-    )
-    # Exports repeat events (sync retries, double tracking); count each distinct one once.
-    distinct = ~pd.DataFrame({"l": lead_pos, "t": occurred, "c": type_code}).duplicated().to_numpy()
+    kept = np.flatnonzero((lead_pos >= 0) & (type_code >= 0) & (age_us >= 0))
+    lead_pos, age_us, type_code = lead_pos[kept], age_us[kept], type_code[kept]
+    # Exports repeat events (sync retries, double tracking); count each distinct one once. Within
+    # a lead, an age is a time, so (lead, type, age) is the event.
+    distinct = _first_of_each(lead_pos * len(tracked) + type_code, age_us)
     return lead_pos[distinct], age_us[distinct], type_code[distinct]
+
+
+def _first_of_each(key: np.ndarray, age_us: np.ndarray) -> np.ndarray:
+    """Positions of the first of each distinct (key, age) pair, in order. One int64 holds both
+    when their ranges allow it, and hashing one column is about twice as fast as two."""
+    if len(key) == 0:
+        return np.empty(0, dtype=np.int64)
+    span = int(age_us.max()) + 1
+    if int(key.max()) + 1 <= np.iinfo(np.int64).max // span:
+        repeated = pd.Series(key * span + age_us).duplicated().to_numpy()
+    else:
+        repeated = pd.DataFrame({"k": key, "a": age_us}).duplicated().to_numpy()
+    return np.flatnonzero(~repeated)

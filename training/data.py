@@ -597,13 +597,16 @@ def _check_activities(
     _cells_missing(table, activities.id, problems)
     _cells_missing(table, activities.type, problems)
     _check_timestamps(table, activities.occurred_at, problems, required=True)
+    ids = frame[activities.id]
+    # Columns keep their types (ids as text): Arrow text and datetimes stay as they were read,
+    # rather than becoming a Python object per event, which millions of events cannot afford.
     return pd.DataFrame(
         {
-            LEAD_ID: frame[activities.id].astype(object).map(str).to_numpy(),
-            OCCURRED_AT: frame[activities.occurred_at].to_numpy(),
-            ACTIVITY_TYPE: frame[activities.type].to_numpy(),
+            LEAD_ID: ids if isinstance(ids.dtype, pd.StringDtype) else ids.astype(object).map(str),
+            OCCURRED_AT: frame[activities.occurred_at],
+            ACTIVITY_TYPE: frame[activities.type],
         }
-    )
+    ).reset_index(drop=True)
 
 
 def _timestamp_columns(leads: pd.DataFrame, config: LeadsSection) -> list[str]:

@@ -621,3 +621,22 @@ def test_window_counts_exclude_events_older_than_the_window() -> None:
     assert values["web_visit_count_30d"] == 1.0
     assert values["activity_count_total"] == 2.0
     assert np.isnan(values["days_since_last_demo_request"])
+
+
+@pytest.mark.parametrize("text", ["str", "object"])
+def test_events_find_their_lead_as_python_compares_ids_whatever_holds_the_text(text: str) -> None:
+    """Arrow text is matched by Arrow, other ids as Python objects: 42 is not "42" either way."""
+    leads = pd.DataFrame({"lead_id": pd.Series([42, "42", "A", None], dtype=object)})
+    events = pd.DataFrame(
+        {
+            "lead_id": pd.Series(["42", "A", "A", "B", "42"], dtype=text),
+            "occurred_at": pd.to_datetime(["2026-02-27T12:00:00Z"] * 5),
+            "activity_type": pd.Series(["web_visit"] * 4 + ["demo_request"], dtype=text),
+        }
+    )
+    as_of = [to_micros(AS_OF)] * 4
+    counts = build_features(leads, events, as_of)["activity_count_total"].tolist()
+    assert counts == [0.0, 2.0, 1.0, 0.0]  # "A" twice at one moment is one event
+    text_leads = leads.assign(lead_id=pd.Series(["42", "x", "A", "y"], dtype=text))
+    counts = build_features(text_leads, events, as_of)["activity_count_total"].tolist()
+    assert counts == [2.0, 0.0, 1.0, 0.0]
