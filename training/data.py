@@ -47,6 +47,7 @@ from training.errors import UnreadableFile
 PROBLEM_CAP = 100
 _A_COLUMN = "a column of that name"
 NUMERIC_SHARE = 0.95  # an undeclared column whose cells are nearly all numbers is numeric
+NUMERIC_SLICE = 20_000  # cells read at a time to tell whether a column is numeric
 POSITIVE_LABELS = frozenset({"1", "yes", "y", "true", "won", "win", "converted"})
 NEGATIVE_LABELS = frozenset({"0", "no", "n", "false", "lost", "loss", "not converted"})
 SNIFF_BYTES = 65_536  # the start of a file read to check its separator and encoding
@@ -110,10 +111,14 @@ class _Problems:
     def cells(
         self, table: Table, column: str, bad: np.ndarray, expected: str, *, show: bool = True
     ) -> None:
-        values = table.frame[column].to_numpy()
-        for position in np.flatnonzero(bad):
-            found = repr(values[position]) if show else "an empty cell"
+        positions = np.flatnonzero(bad)
+        listed = positions[: max(self.cap - len(self.items), 0)]
+        # Only the cells listed are read: a column of millions is never copied to be checked.
+        values = table.frame[column].iloc[listed].to_numpy() if len(listed) else []
+        for position, value in zip(listed, values, strict=True):
+            found = repr(value) if show else "an empty cell"
             self.add(table.source_of(position), int(table.rows[position]), column, found, expected)
+        self.total += len(positions) - len(listed)
 
 
 def read_source(
@@ -537,7 +542,15 @@ def _looks_numeric(values: pd.Series) -> bool:
     present = values.dropna()
     if present.empty:
         return False
-    return bool(pd.to_numeric(present, errors="coerce").notna().mean() >= NUMERIC_SHARE)
+    # Read in slices, and stop once more cells than the share allows are not numbers: a text
+    # column (names, e-mails) is told apart after a few slices, not after a million cells.
+    refused, allowed = 0, (1 - NUMERIC_SHARE) * len(present) + 1
+    for start in range(0, len(present), NUMERIC_SLICE):
+        piece = present.iloc[start : start + NUMERIC_SLICE]
+        refused += int(pd.to_numeric(piece, errors="coerce").isna().sum())
+        if refused > allowed:
+            return False
+    return (len(present) - refused) / len(present) >= NUMERIC_SHARE
 
 
 def _sortable(values: pd.Series) -> np.ndarray:
@@ -550,7 +563,11 @@ def _sortable(values: pd.Series) -> np.ndarray:
 
 def _cells_missing(table: Table, column: str, problems: _Problems) -> None:
     values = table.frame[column]
-    empty = values.isna().to_numpy() | (values.astype(object).map(str).str.strip() == "").to_numpy()
+    empty = values.isna().to_numpy()
+    if isinstance(values.dtype, pd.StringDtype):  # blank text, found without a Python string
+        empty = empty | (values.str.strip() == "").fillna(False).to_numpy(dtype=bool)
+    elif values.dtype == object:
+        empty = empty | (values.astype(object).map(str).str.strip() == "").to_numpy()
     problems.cells(table, column, empty, "a value", show=False)
 
 
