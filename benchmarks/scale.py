@@ -151,9 +151,10 @@ def _train_env(store: Path) -> dict[str, str]:
     }
 
 
-def step_train(data: Path, dask: str | None) -> dict[str, Any]:
+def step_train(data: Path, dask: str | None, keep: Path | None) -> dict[str, Any]:
     """`leadscore train` end to end (read and check, features, audit, model family, fit,
-    calibrate, baseline, gate, report, log, register), in a fresh MLflow store."""
+    calibrate, baseline, gate, report, log, register), in a fresh MLflow store; with `keep`, the
+    registered scorer is saved there for the scoring steps."""
     store = Path(tempfile.mkdtemp(prefix="scale-store-"))
     command = [str(ROOT / ".venv" / "bin" / "leadscore"), "train", "--data", str(data)]
     if dask:
@@ -161,6 +162,12 @@ def step_train(data: Path, dask: str | None) -> dict[str, Any]:
     started = time.perf_counter()
     done = subprocess.run(command, env=_train_env(store), capture_output=True, text=True)
     seconds = time.perf_counter() - started
+    if keep is not None and done.returncode == 0:
+        from scoring import load_registered
+
+        uri = _train_env(store)["LEADSCORE_MLFLOW_TRACKING_URI"]
+        shutil.rmtree(keep, ignore_errors=True)
+        load_registered("models:/lead-scoring/1", uri).scorer.save(keep)
     shutil.rmtree(store, ignore_errors=True)
     if done.returncode != 0:
         raise RuntimeError(f"leadscore train failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
@@ -172,27 +179,26 @@ def step_train(data: Path, dask: str | None) -> dict[str, Any]:
     return {"seconds": seconds, "peak": peak, "auc_line": auc.strip()}
 
 
-def _model(data: Path) -> Any:
-    """A model trained once on the first 100k leads of `data`, saved beside it: scoring
-    figures need a model, not a good one."""
+def _model(folder: Path) -> Any:
+    """The scorer `leadscore train` registered in step 2, else (--skip-train) one fitted on
+    100k demo leads with the default shape."""
     from scoring import LeadScorer
     from training import LeadScoreTrainer, build_dataset, load_export
 
-    folder = data.parent / "model"
     if not (folder / "scorer.json").is_file():
-        sample = data.parent / "model-data"
+        sample = folder.parent / "model-data"
         make_data(sample, 100_000, 8.0)
         LeadScoreTrainer().fit(build_dataset(load_export(sample))).scorer_.save(folder)
     return LeadScorer.load(folder)
 
 
-def step_score(data: Path, workers: int) -> dict[str, Any]:
+def step_score(data: Path, workers: int, model: Path) -> dict[str, Any]:
     """`leadscore score`'s path on one machine: read, features as of now, score with 5 reasons
     in `workers` forked processes, write Parquet."""
     from features import build_features
     from leadscore.scoring_job import score_table
 
-    scorer = _model(data)
+    scorer = _model(model)
     out = Path(tempfile.mkdtemp(prefix="scale-scores-"))
     started = time.perf_counter()
     leads = pd.read_parquet(data / "leads")
@@ -216,12 +222,12 @@ def step_score(data: Path, workers: int) -> dict[str, Any]:
     }
 
 
-def step_score_cluster(data: Path, workers: int) -> dict[str, Any]:
+def step_score_cluster(data: Path, workers: int, model: Path) -> dict[str, Any]:
     """`leadscore score --dask local:N`: each bucket read, featurised, scored and written by a
     worker, from the same files."""
     from scoring import connect, score_on_cluster
 
-    scorer = _model(data)
+    scorer = _model(model)
     out = Path(tempfile.mkdtemp(prefix="scale-scores-"))
     moment = int(pd.Timestamp("2026-07-01", tz="UTC").value // 1000)
     with connect(f"local:{workers}") as cluster:
@@ -246,9 +252,9 @@ STEPS = {
     "features": lambda a: step_features(a.data),
     "polars": lambda a: step_polars(a.data),
     "cluster-features": lambda a: step_cluster_features(a.data, a.workers),
-    "train": lambda a: step_train(a.data, a.dask),
-    "score": lambda a: step_score(a.data, a.workers),
-    "score-cluster": lambda a: step_score_cluster(a.data, a.workers),
+    "train": lambda a: step_train(a.data, a.dask, a.model),
+    "score": lambda a: step_score(a.data, a.workers, a.model),
+    "score-cluster": lambda a: step_score_cluster(a.data, a.workers, a.model),
 }
 
 
@@ -284,6 +290,7 @@ def main() -> None:
     parser.add_argument("--step", choices=sorted(STEPS), help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--dask", help=argparse.SUPPRESS)
+    parser.add_argument("--model", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.step:
         print(json.dumps(STEPS[args.step](args)))
@@ -300,7 +307,7 @@ def main() -> None:
         datasets[n] = args.work / f"{n}"
         rows = make_data(datasets[n] / "data", n, args.activities)
         print(f"  {rows['leads']:,} leads, {rows['activities']:,} activities", flush=True)
-    _model(datasets[sizes[0]] / "data")
+    model = args.work / "model"
 
     main_data = datasets[args.leads] / "data"
     print(f"\n1. Batch features, single process, {args.leads:,} leads (as of created + 7 days)")
@@ -322,7 +329,7 @@ def main() -> None:
 
     if not args.skip_train:
         print(f"\n2. End-to-end training, {args.leads:,} leads (`leadscore train`)")
-        single = run("train", main_data)
+        single = run("train", main_data, "--model", str(model))
         spread = run("train", main_data, "--dask", f"local:{args.workers}")
         print(f"  one process: {single['seconds']:6.1f} s, peak RSS {_gib(single['peak'])}")
         print(f"    {single['auc_line']}")
@@ -333,12 +340,17 @@ def main() -> None:
         print(f"    {spread['auc_line']}")
         print(f"  ratio LocalCluster/one process: {spread['seconds'] / single['seconds']:.2f}x")
 
-    print("\n3. Explained batch scoring (5 reasons per lead), from Parquet to Parquet")
+    scorer = _model(model)
+    print(
+        f"\n3. Explained batch scoring (5 reasons per lead, {scorer.attribution} attribution, "
+        f"{scorer.booster.num_trees()} trees), from Parquet to Parquet"
+    )
+    extra = ("--model", str(model))
     for n in [s for s in (args.leads, args.big) if s]:
         data = datasets[n] / "data"
-        one = run("score", data, "--workers", "1")
-        two = run("score", data, "--workers", str(args.workers))
-        cluster = run("score-cluster", data, "--workers", str(args.workers))
+        one = run("score", data, "--workers", "1", *extra)
+        two = run("score", data, "--workers", str(args.workers), *extra)
+        cluster = run("score-cluster", data, "--workers", str(args.workers), *extra)
         cluster_features = run("cluster-features", data, "--workers", str(args.workers))
         single_features = run("features", data)
         print(f"  {n:,} leads:")
@@ -373,7 +385,7 @@ def main() -> None:
     for n in sizes:
         data = datasets[n] / "data"
         features = run("features", data)
-        scoring = run("score", data, "--workers", "1")
+        scoring = run("score", data, "--workers", "1", *extra)
         per_feature = features["seconds"] / n * 1e6
         per_score = scoring["scoring_s"] / n * 1e6
         growth = ""

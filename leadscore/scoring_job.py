@@ -1,9 +1,9 @@
 """Scoring a whole file: features built once, then slices of leads scored on every core.
 
 Slices go to forked processes, which share the model and the features with the parent without
-copying them; only the finished rows come back. Forking is safe here because the TreeSHAP
-tables never call into LightGBM (and its OpenMP threads); a model that needs LightGBM to explain
-is scored in this process.
+copying them; only the finished rows come back. Forking is safe here because neither the TreeSHAP
+tables nor path attribution (linear leaves) call into LightGBM (and its OpenMP threads); a model
+that needs LightGBM to explain (pred_contrib) is scored in this process.
 """
 
 from __future__ import annotations
@@ -205,7 +205,7 @@ def score_table(
     parallel = (
         workers > 1
         and len(bounds) > 1
-        and scorer.attribution in ("treeshap-tables", "none")
+        and scorer.attribution in ("treeshap-tables", "path", "none")
         and "fork" in multiprocessing.get_all_start_methods()
     )
     _job = (scorer, features, reasons, version)

@@ -163,9 +163,11 @@ class LeadScorer:
         if self._tables is not None:
             return self._tables.explain(matrix)
         if self._path_explainer is not None:
+            # The credits add up to the raw score: no call into LightGBM (and its threads), so
+            # scoring such a model can be forked as the tables' can.
             contributions = self._path_explainer.contributions(matrix)
-        else:
-            contributions = self.booster.predict(matrix, pred_contrib=True)
+            return contributions.sum(axis=1), contributions
+        contributions = self.booster.predict(matrix, pred_contrib=True)
         return self.booster.predict(matrix, raw_score=True), contributions
 
     def score_leads(
@@ -283,7 +285,7 @@ class LeadScorer:
         """Array work for all leads at once; then one light Python pass to word each answer."""
         if len(matrix) == 0:
             return []
-        if reasons > 0 or self._tables is not None:
+        if reasons > 0 or self.attribution in ("treeshap-tables", "path"):
             raw, all_contributions = self._explain(matrix)
         else:
             raw, all_contributions = self.booster.predict(matrix, raw_score=True), None
