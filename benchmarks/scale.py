@@ -85,10 +85,11 @@ def _padded(export: demo_data.DemoExport, total: float, seed: int, prefix: str) 
 
 
 def _peak_rss() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
-def _worker_peak() -> int:
+    """This process's peak resident memory (VmHWM: unlike ru_maxrss, it does not carry over the
+    peak of the process this one was forked from)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
@@ -134,7 +135,7 @@ def step_cluster_features(data: Path, workers: int) -> dict[str, Any]:
         started = time.perf_counter()
         features = cluster_features(cluster, leads, events, as_of, DEFAULT_FEATURES)
         seconds = time.perf_counter() - started
-        peaks = cluster.client.run(_worker_peak)
+        peaks = cluster.client.run(_peak_rss)
     return {
         "seconds": seconds,
         "rows": len(features),
@@ -237,7 +238,7 @@ def step_score_cluster(data: Path, workers: int, model: Path) -> dict[str, Any]:
             out=out, as_of=moment, reasons=5, version="1",
         )  # fmt: skip
         seconds = time.perf_counter() - started
-        peaks = cluster.client.run(_worker_peak)
+        peaks = cluster.client.run(_peak_rss)
     shutil.rmtree(out, ignore_errors=True)
     return {
         "seconds": seconds,
@@ -267,8 +268,14 @@ def run(step: str, data: Path, *extra: str) -> dict[str, Any]:
         cwd=ROOT,
     )
     if done.returncode != 0:
-        raise RuntimeError(f"step {step} failed:\n{done.stderr[-4000:]}")
+        last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        why = "killed (out of memory)" if done.returncode == -9 else f"exit {done.returncode}"
+        raise StepFailed(f"{why}: {last[-300:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+class StepFailed(RuntimeError):
+    """A step's process did not finish."""
 
 
 # ---------------------------------------------------------------- the report
@@ -287,6 +294,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "ls-scale")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--skip-train", action="store_true")
+    parser.add_argument("--sections", default="1234", help="which parts to run, e.g. 34")
     parser.add_argument("--step", choices=sorted(STEPS), help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--dask", help=argparse.SUPPRESS)
@@ -307,10 +315,17 @@ def main() -> None:
         datasets[n] = args.work / f"{n}"
         rows = make_data(datasets[n] / "data", n, args.activities)
         print(f"  {rows['leads']:,} leads, {rows['activities']:,} activities", flush=True)
-    model = args.work / "model"
-
     main_data = datasets[args.leads] / "data"
-    print(f"\n1. Batch features, single process, {args.leads:,} leads (as of created + 7 days)")
+    model = args.work / "model"
+    if "1" in args.sections:
+        _features_against_polars(main_data, args.leads)
+    if "2" in args.sections and not args.skip_train:
+        _training(main_data, args.leads, args.workers, model)
+    _scoring(args, datasets, sizes, model)
+
+
+def _features_against_polars(main_data: Path, leads: int) -> None:
+    print(f"\n1. Batch features, single process, {leads:,} leads (as of created + 7 days)")
     ours = run("features", main_data)
     anchor = run("polars", main_data)
     print(
@@ -327,65 +342,100 @@ def main() -> None:
         f"peak RSS {ours['peak'] / anchor['peak']:.2f}x"
     )
 
-    if not args.skip_train:
-        print(f"\n2. End-to-end training, {args.leads:,} leads (`leadscore train`)")
-        single = run("train", main_data, "--model", str(model))
-        spread = run("train", main_data, "--dask", f"local:{args.workers}")
-        print(f"  one process: {single['seconds']:6.1f} s, peak RSS {_gib(single['peak'])}")
-        print(f"    {single['auc_line']}")
-        print(
-            f"  --dask local:{args.workers}: {spread['seconds']:6.1f} s, largest process "
-            f"{_gib(spread['peak'])}"
-        )
-        print(f"    {spread['auc_line']}")
-        print(f"  ratio LocalCluster/one process: {spread['seconds'] / single['seconds']:.2f}x")
 
-    scorer = _model(model)
+def _training(main_data: Path, leads: int, workers: int, model: Path) -> None:
+    print(f"\n2. End-to-end training, {leads:,} leads (`leadscore train`)")
+    single = run("train", main_data, "--model", str(model))
+    spread = run("train", main_data, "--dask", f"local:{workers}")
+    print(f"  one process: {single['seconds']:6.1f} s, peak RSS {_gib(single['peak'])}")
+    print(f"    {single['auc_line']}")
     print(
-        f"\n3. Explained batch scoring (5 reasons per lead, {scorer.attribution} attribution, "
-        f"{scorer.booster.num_trees()} trees), from Parquet to Parquet"
+        f"  --dask local:{workers}: {spread['seconds']:6.1f} s, largest process "
+        f"{_gib(spread['peak'])}"
     )
-    extra = ("--model", str(model))
-    for n in [s for s in (args.leads, args.big) if s]:
-        data = datasets[n] / "data"
-        one = run("score", data, "--workers", "1", *extra)
-        two = run("score", data, "--workers", str(args.workers), *extra)
-        cluster = run("score-cluster", data, "--workers", str(args.workers), *extra)
-        cluster_features = run("cluster-features", data, "--workers", str(args.workers))
-        single_features = run("features", data)
-        print(f"  {n:,} leads:")
-        print(
-            f"    one process:   scoring {n / one['scoring_s']:>9,.0f} leads/s; whole job "
-            f"{one['seconds']:6.1f} s ({n / one['seconds']:,.0f} leads/s), peak {_gib(one['peak'])}"
-        )
-        print(
-            f"    {args.workers} forks:       scoring {n / two['scoring_s']:>9,.0f} leads/s; "
-            f"whole job {two['seconds']:6.1f} s ({n / two['seconds']:,.0f} leads/s), "
-            f"peak {_gib(two['peak'])}"
-        )
-        print(
-            f"    LocalCluster:  whole job {cluster['seconds']:6.1f} s "
-            f"({n / cluster['seconds']:,.0f} leads/s), {cluster['buckets']} buckets, "
-            f"driver {_gib(cluster['peak'])}, largest worker {_gib(cluster['worker_peak'])}"
-        )
-        print(
-            f"    features only: one process {single_features['seconds']:.1f} s, LocalCluster "
-            f"(driver sends buckets) {cluster_features['seconds']:.1f} s, largest worker "
-            f"{_gib(cluster_features['worker_peak'])}"
-        )
-        print(
-            f"    ratios: LocalCluster/one process whole job "
-            f"{cluster['seconds'] / one['seconds']:.2f}x, /{args.workers} forks "
-            f"{cluster['seconds'] / two['seconds']:.2f}x; features "
-            f"{cluster_features['seconds'] / single_features['seconds']:.2f}x"
-        )
+    print(f"    {spread['auc_line']}")
+    print(f"  ratio LocalCluster/one process: {spread['seconds'] / single['seconds']:.2f}x")
 
+
+def _scoring(
+    args: argparse.Namespace, datasets: dict[int, Path], sizes: list[int], model: Path
+) -> None:
+    scorer = _model(model)
+    extra = ("--model", str(model))
+    done: dict[tuple[str, int, str], dict[str, Any] | None] = {}
+
+    def measure(step: str, n: int, workers: int | None = None) -> dict[str, Any] | None:
+        """A step's answer, measured once; None (said why) when its process did not finish."""
+        key = (step, n, str(workers))
+        if key not in done:
+            more = [*extra] if step.startswith("score") else []
+            if workers is not None:
+                more += ["--workers", str(workers)]
+            try:
+                done[key] = run(step, datasets[n] / "data", *more)
+            except StepFailed as failure:
+                print(f"    {step} at {n:,} leads did not finish: {failure}", flush=True)
+                done[key] = None
+        return done[key]
+
+    if "3" in args.sections:
+        print(
+            f"\n3. Explained batch scoring (5 reasons per lead, {scorer.attribution} attribution, "
+            f"{scorer.booster.num_trees()} trees), from Parquet to Parquet"
+        )
+    for n in [s for s in (args.leads, args.big) if s and "3" in args.sections]:
+        print(f"  {n:,} leads:", flush=True)
+        one = measure("score", n, 1)
+        two = measure("score", n, args.workers)
+        cluster = measure("score-cluster", n, args.workers)
+        cluster_features = measure("cluster-features", n, args.workers)
+        single_features = measure("features", n)
+        if one:
+            print(
+                f"    one process:   scoring {n / one['scoring_s']:>9,.0f} leads/s; whole job "
+                f"{one['seconds']:6.1f} s ({n / one['seconds']:,.0f} leads/s), "
+                f"peak {_gib(one['peak'])}"
+            )
+        if two:
+            print(
+                f"    {args.workers} forks:       scoring {n / two['scoring_s']:>9,.0f} leads/s; "
+                f"whole job {two['seconds']:6.1f} s ({n / two['seconds']:,.0f} leads/s), "
+                f"peak {_gib(two['peak'])}"
+            )
+        if cluster:
+            print(
+                f"    LocalCluster:  whole job {cluster['seconds']:6.1f} s "
+                f"({n / cluster['seconds']:,.0f} leads/s), {cluster['buckets']} buckets, "
+                f"driver {_gib(cluster['peak'])}, largest worker {_gib(cluster['worker_peak'])}"
+            )
+        if cluster_features and single_features:
+            print(
+                f"    features only: one process {single_features['seconds']:.1f} s (peak "
+                f"{_gib(single_features['peak'])}), LocalCluster (driver sends buckets) "
+                f"{cluster_features['seconds']:.1f} s, driver "
+                f"{_gib(cluster_features['peak'])}, largest worker "
+                f"{_gib(cluster_features['worker_peak'])}"
+            )
+            print(
+                "    ratio LocalCluster/one process, features: "
+                f"{cluster_features['seconds'] / single_features['seconds']:.2f}x"
+            )
+        if cluster and one and two:
+            print(
+                f"    ratios: LocalCluster/one process whole job "
+                f"{cluster['seconds'] / one['seconds']:.2f}x, /{args.workers} forks "
+                f"{cluster['seconds'] / two['seconds']:.2f}x"
+            )
+
+    if "4" not in args.sections:
+        return
     print("\n4. Growth, one process: batch features and explained scoring per lead")
     previous = None
     for n in sizes:
-        data = datasets[n] / "data"
-        features = run("features", data)
-        scoring = run("score", data, "--workers", "1", *extra)
+        features, scoring = measure("features", n), measure("score", n, 1)
+        if features is None or scoring is None:
+            previous = None
+            continue
         per_feature = features["seconds"] / n * 1e6
         per_score = scoring["scoring_s"] / n * 1e6
         growth = ""

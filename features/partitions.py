@@ -25,6 +25,7 @@ from features.schema import LEAD_ID
 ORIGIN_FILE = "_origin_file"  # the input file a row came from (dictionary-encoded: cheap)
 ORIGIN_ROW = "_origin_row"  # its row there, counted from 1 as a user counts data rows
 ORIGIN = (ORIGIN_FILE, ORIGIN_ROW)
+LAYOUT_ROWS = 2_000_000  # rows of an input file one layout task holds at a time
 
 
 def bucket_folder(root: Path, bucket: int) -> Path:
@@ -76,22 +77,34 @@ def write_buckets(
     *,
     name: str | None = None,
     renames: Mapping[str, str] | None = None,
+    batch_rows: int = LAYOUT_ROWS,
 ) -> int:
     """Write the rows of one input Parquet file into `root`'s bucket folders, with their origin
-    and its columns under the names `renames` gives them; return how many rows. Each bucket
+    and its columns under the names `renames` gives them; return how many rows. The file is read
+    `batch_rows` at a time, so a task's memory is bounded by that, not by the file. Each bucket
     file is written under a temporary name and renamed, so a task that dies half-way leaves
     nothing a reader would take for data, and a task run again replaces its files rather than
     adding rows twice."""
-    frame = pd.read_parquet(file).rename(columns=dict(renames or {}))
-    if LEAD_ID not in frame.columns:
-        raise DataContractError(
-            f"expected a column named {LEAD_ID!r}, found {sorted(map(str, frame.columns))}",
-            source=str(file),
-            column=LEAD_ID,
-        )
-    frame[ORIGIN_FILE] = pd.Categorical([str(file)] * len(frame))
-    frame[ORIGIN_ROW] = np.arange(1, len(frame) + 1, dtype=np.int64)
+    import pyarrow.parquet as pq
+
     stem = name or file.stem
+    done = 0
+    for part, batch in enumerate(pq.ParquetFile(file).iter_batches(batch_size=batch_rows)):
+        frame = batch.to_pandas().rename(columns=dict(renames or {}))
+        if LEAD_ID not in frame.columns:
+            raise DataContractError(
+                f"expected a column named {LEAD_ID!r}, found {sorted(map(str, frame.columns))}",
+                source=str(file),
+                column=LEAD_ID,
+            )
+        frame[ORIGIN_FILE] = pd.Categorical([str(file)] * len(frame))
+        frame[ORIGIN_ROW] = np.arange(done + 1, done + len(frame) + 1, dtype=np.int64)
+        _write_each_bucket(frame, root, buckets, f"{stem}-{part:05d}")
+        done += len(frame)
+    return done
+
+
+def _write_each_bucket(frame: pd.DataFrame, root: Path, buckets: int, name: str) -> None:
     which = buckets_of(frame[LEAD_ID], buckets)
     order = np.argsort(which, kind="stable")
     edges = np.searchsorted(which[order], np.arange(buckets + 1))
@@ -101,11 +114,9 @@ def write_buckets(
             continue
         folder = bucket_folder(root, bucket)
         folder.mkdir(parents=True, exist_ok=True)
-        target = folder / f"{stem}.parquet"
-        partial = folder / f".{stem}.{uuid.uuid4().hex}.partial"
+        partial = folder / f".{name}.{uuid.uuid4().hex}.partial"
         frame.iloc[rows].to_parquet(partial, index=False)
-        os.replace(partial, target)
-    return len(frame)
+        os.replace(partial, folder / f"{name}.parquet")
 
 
 def read_bucket(root: Path, bucket: int) -> pd.DataFrame | None:

@@ -53,9 +53,9 @@ def test_every_row_is_laid_out_once_with_its_origin_and_no_partial_file(tmp_path
     files = parquet_files(inputs)
     assert [f.name for f in files] == ["a.parquet", "b.parquet"]
     root = tmp_path / "buckets"
-    assert write_buckets(files[0], root, 4) == 120
+    assert write_buckets(files[0], root, 4, batch_rows=50) == 120  # in 3 batches
     assert write_buckets(files[1], root, 4, renames={"Lead ID": "lead_id"}) == 180
-    write_buckets(files[0], root, 4)  # a task run twice replaces its files: no row twice
+    write_buckets(files[0], root, 4, batch_rows=50)  # run twice: its files replaced, no row twice
     laid = pd.concat([read_bucket(root, b) for b in range(4)], ignore_index=True)
     assert sorted(laid["lead_id"]) == sorted(rows["lead_id"])
     assert not list(root.rglob("*.partial"))
