@@ -15,7 +15,7 @@ import logging
 import os
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
@@ -521,12 +521,7 @@ def score(
                 dataset_config,
                 source=str(input_path),
             )
-            missing = [c for c in model.scorer.feature_set.lead_columns() if c not in leads]
-            if missing and not allow_missing:
-                raise ScoringInputError(
-                    f"{input_path}: expected the columns the model reads, missing {missing}; "
-                    "map them with --config, or pass --allow-missing to score them as unknown"
-                )
+            missing = _columns_missing(model, leads.columns, input_path, allow_missing)
             moment = to_micros(as_of or datetime.now(UTC), field="--as-of")
             features = build_features(
                 leads,
@@ -549,17 +544,7 @@ def score(
         gc.enable()
         gc.unfreeze()
     seconds = time.perf_counter() - started
-    for column in missing:
-        console.print(
-            "[yellow]WARNING[/]", f"{column} is not in {input_path}: scored as unknown for all "
-            f"{len(rows):,} leads", highlight=False, soft_wrap=True,
-        )  # fmt: skip
-    warned = int((rows["warnings"] != "").sum())
-    if warned:
-        console.print(
-            "[yellow]WARNING[/]", f"{warned:,} leads have values the model could not use; see "
-            "the warnings column", highlight=False, soft_wrap=True,
-        )  # fmt: skip
+    _warn_unused(missing, input_path, len(rows), int((rows["warnings"] != "").sum()))
     for problem in import_problems:
         console.print("[yellow]WARNING[/]", problem, highlight=False, soft_wrap=True)
     if trends is not None:
@@ -574,6 +559,34 @@ def score(
         "writing included)",
         soft_wrap=True,
     )
+
+
+def _columns_missing(
+    model: LoadedModel, columns: Iterable[str], source: Path, allow_missing: bool
+) -> list[str]:
+    """The columns the model reads that the file lacks: refused unless --allow-missing."""
+    present = set(columns)
+    missing = [c for c in model.scorer.feature_set.lead_columns() if c not in present]
+    if missing and not allow_missing:
+        raise ScoringInputError(
+            f"{source}: expected the columns the model reads, missing {missing}; map them with "
+            "--config, or pass --allow-missing to score them as unknown"
+        )
+    return missing
+
+
+def _warn_unused(missing: list[str], source: Path, leads: int, warned: int) -> None:
+    """Say what the scores could not use: columns absent from the file, values unread."""
+    for column in missing:
+        console.print(
+            "[yellow]WARNING[/]", f"{column} is not in {source}: scored as unknown for all "
+            f"{leads:,} leads", highlight=False, soft_wrap=True,
+        )  # fmt: skip
+    if warned:
+        console.print(
+            "[yellow]WARNING[/]", f"{warned:,} leads have values the model could not use; see "
+            "the warnings column", highlight=False, soft_wrap=True,
+        )  # fmt: skip
 
 
 def _score_on_cluster(
@@ -610,12 +623,7 @@ def _score_on_cluster(
     lead_names, activity_names = config_renames(load_config(config) if config else None)
     model = _load_model(model_uri)
     columns = [lead_names.get(c, c) for c in parquet_columns(leads)]
-    missing = [c for c in model.scorer.feature_set.lead_columns() if c not in columns]
-    if missing and not allow_missing:
-        raise ScoringInputError(
-            f"{leads}: expected the columns the model reads, missing {missing}; map them with "
-            "--config, or pass --allow-missing to score them as unknown"
-        )
+    missing = _columns_missing(model, columns, leads, allow_missing)
     moment = to_micros(as_of or datetime.now(UTC), field="--as-of")
     with _cluster(dask, partitions) as cluster, console.status("Scoring on the cluster"):
         result = score_on_cluster(
@@ -624,16 +632,7 @@ def _score_on_cluster(
             activity_renames=activity_names,
         )  # fmt: skip
         workers = len(cluster.threads)
-    for column in missing:
-        console.print(
-            "[yellow]WARNING[/]", f"{column} is not in {leads}: scored as unknown for all "
-            f"{result.leads:,} leads", highlight=False, soft_wrap=True,
-        )  # fmt: skip
-    if result.warned:
-        console.print(
-            "[yellow]WARNING[/]", f"{result.warned:,} leads have values the model could not use; "
-            "see the warnings column", highlight=False, soft_wrap=True,
-        )  # fmt: skip
+    _warn_unused(missing, leads, result.leads, result.warned)
     console.print(
         f"[green]Scored[/] {result.leads:,} leads with {model.name} v{model.version} on "
         f"{workers} Dask workers -> {len(result.files)} Parquet files in {out} in "
