@@ -151,7 +151,10 @@ DaskOption = Annotated[
 PartitionsOption = Annotated[
     int | None,
     typer.Option(
-        "--partitions", min=1, help="With --dask: buckets of leads; default 4 per worker thread."
+        "--partitions",
+        min=1,
+        help="With --dask: buckets of leads; default 4 per worker thread, or more so that "
+        "none holds over 250,000 leads.",
     ),
 ]
 LightgbmPortOption = Annotated[

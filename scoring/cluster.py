@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pyarrow.parquet as pq
 
 from features import bucket_features, parquet_files, read_bucket, write_buckets
 from scoring.errors import ClusterError
@@ -34,19 +35,30 @@ if TYPE_CHECKING:
 LOCAL = "local"
 LOCAL_WORKERS = 2
 BUCKETS_PER_THREAD = 4  # several buckets per worker thread: a slow or lost one costs little
+LEADS_PER_BUCKET = 250_000  # about 1.3 GiB for a worker scoring them, at 20 activities a lead
 CONNECT_SECONDS = 20
 
 
 @dataclass
 class Cluster:
-    """A connected Dask client, the buckets leads are spread over, and LightGBM's listen port
-    (None: LightGBM finds a free port on each worker). Close it, or use it in a `with`."""
+    """A connected Dask client, the buckets asked for (None: `buckets_for` chooses by size), and
+    LightGBM's listen port (None: LightGBM finds a free port on each worker). Close it, or use it
+    in a `with`."""
 
     client: Client
-    buckets: int
+    buckets: int | None
     listen_port: int | None = None
     address: str = LOCAL
     local: LocalCluster | None = field(default=None, repr=False)
+
+    def buckets_for(self, leads: int) -> int:
+        """Buckets for `leads` leads: as asked, else enough that none holds more than
+        `LEADS_PER_BUCKET` (a worker's memory follows its bucket's size), and at least
+        `BUCKETS_PER_THREAD` per worker thread."""
+        if self.buckets is not None:
+            return self.buckets
+        threads = sum(self.threads.values())
+        return max(BUCKETS_PER_THREAD * threads, -(-leads // LEADS_PER_BUCKET))
 
     @property
     def threads(self) -> dict[str, int]:
@@ -105,8 +117,7 @@ def connect(
     if threads == 0:
         client.close()
         raise ClusterError(f"--dask {spec}: the scheduler has no workers; start `dask worker`s")
-    chosen = buckets or BUCKETS_PER_THREAD * threads
-    return Cluster(client, chosen, listen_port, text, local)
+    return Cluster(client, buckets, listen_port, text, local)
 
 
 def _local_workers(text: str) -> int:
@@ -122,6 +133,7 @@ def lay_out(
     cluster: Cluster,
     location: str | Path,
     root: Path,
+    buckets: int,
     renames: Mapping[str, str] | None = None,
 ) -> int:
     """Every Parquet file `location` names, written into `root`'s buckets by one task per file;
@@ -133,7 +145,7 @@ def lay_out(
             write_buckets,
             file,
             root,
-            cluster.buckets,
+            buckets,
             name=f"part-{i:06d}",
             renames=dict(renames or {}),
             pure=False,
@@ -175,16 +187,18 @@ def score_on_cluster(
     out.mkdir(parents=True, exist_ok=True)
     for stale in out.glob("part-*.parquet"):
         stale.unlink()  # an earlier run's files would mix with this one's
+    lead_files = parquet_files(leads)
+    buckets = cluster.buckets_for(sum(pq.ParquetFile(f).metadata.num_rows for f in lead_files))
     try:
-        lay_out(cluster, leads, scratch / "leads", renames)
+        lay_out(cluster, leads, scratch / "leads", buckets, renames)
         if activities is not None:
-            lay_out(cluster, activities, scratch / "activities", activity_renames)
+            lay_out(cluster, activities, scratch / "activities", buckets, activity_renames)
         model = scorer.save(scratch / "model")  # each worker loads it once (`_scorer_at`)
         futures = [
             cluster.client.submit(
                 _score_bucket, model, scratch, bucket, out, as_of, reasons, version, pure=False
             )
-            for bucket in range(cluster.buckets)
+            for bucket in range(buckets)
         ]
         counts = cluster.client.gather(futures)
     finally:

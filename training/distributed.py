@@ -51,11 +51,12 @@ def cluster_features(
     the tables given, as the single-process engine does."""
     from features import build_features
 
-    lead_bucket = buckets_of(leads[LEAD_ID], cluster.buckets)
-    event_bucket = None if activities is None else buckets_of(activities[LEAD_ID], cluster.buckets)
+    buckets = cluster.buckets_for(len(leads))
+    lead_bucket = buckets_of(leads[LEAD_ID], buckets)
+    event_bucket = None if activities is None else buckets_of(activities[LEAD_ID], buckets)
     client = cluster.client
     tasks = []
-    for bucket in range(cluster.buckets):
+    for bucket in range(buckets):
         rows = np.flatnonzero(lead_bucket == bucket)
         if len(rows) == 0:
             continue

@@ -215,7 +215,7 @@ def train_and_register(
     if cluster is not None:
         trainer.scorer_.metadata["fitted_on"] = {
             "dask_workers": len(cluster.threads),
-            "buckets": cluster.buckets,
+            "buckets": cluster.buckets_for(len(dataset.labels)),
             "rounds": trainer.best_iteration_,
         }
     if dataset_config.leads.aliases:
