@@ -1,13 +1,13 @@
-"""How leadscore grows with the data: batch features, end-to-end training and explained batch
-scoring on one machine, against a hand-written polars version of the same features and against
-a LocalCluster of 2 workers, from 100k to 1M to 5M leads. Prints ratios.
+"""How leadscore grows with the data: batch features, end-to-end training, explained batch
+scoring and the fit alone on one machine, against a hand-written polars version of the same
+features and against a LocalCluster of 2 workers, from 100k to 1M to 5M leads. Prints ratios.
 
 Every figure is measured in a process of its own, so its peak memory is its own. The data are
 demo exports made in chunks of at most 1M leads (ids made unique per chunk), with low-intent
 events (web visits and e-mail opens in each lead's first 60 days) added until there are
 `--activities` per lead; they are written as folders of Parquet files, one file per chunk.
 
-    .venv/bin/python benchmarks/scale.py                 # 1M x 20M, 5M, ladder: about 40 min
+    .venv/bin/python benchmarks/scale.py                 # 1M x 20M, 5M, ladder: about 70 min
     .venv/bin/python benchmarks/scale.py --leads 100000 --big 0 --ladder 100000  # a quick look
 """
 
@@ -249,11 +249,57 @@ def step_score_cluster(data: Path, workers: int, model: Path) -> dict[str, Any]:
     }
 
 
+def step_fit(data: Path, workers: int, rounds: int) -> dict[str, Any]:
+    """The fit alone, the same rounds with no early stopping: LightGBM in this process (both
+    cores) against `DaskLGBMClassifier` on a LocalCluster, on the training rows of `data`."""
+    from dataclasses import replace
+
+    import lightgbm as lgb
+    from sklearn.metrics import roc_auc_score
+
+    from scoring import FeatureEncoder, connect
+    from training import build_dataset, load_export
+    from training.distributed import fit_on_cluster
+    from training.train import TrainConfig
+
+    dataset = build_dataset(load_export(data))
+    config = replace(TrainConfig(), max_rounds=rounds)
+    splits = config.splits(dataset)
+    holdout = splits["holdout"]
+    labels = dataset.labels[holdout]
+    encoder = FeatureEncoder(dataset.feature_set).fit(dataset.features.iloc[splits["train"]])
+    matrix = encoder.transform(dataset.features)
+    started = time.perf_counter()
+    train_set = lgb.Dataset(
+        matrix[splits["train"]],
+        label=dataset.labels[splits["train"]],
+        feature_name=dataset.feature_set.names,
+        categorical_feature=encoder.categorical_indices,
+    )
+    local = lgb.train(config.lightgbm_params(), train_set, num_boost_round=rounds)
+    local_s = time.perf_counter() - started
+    with connect(f"local:{workers}") as cluster:
+        started = time.perf_counter()
+        spread = fit_on_cluster(cluster, config, dataset, splits, rounds)
+        spread_s = time.perf_counter() - started
+        peaks = cluster.client.run(_peak_rss)
+    return {
+        "rows": len(splits["train"]),
+        "rounds": rounds,
+        "local_s": local_s,
+        "spread_s": spread_s,
+        "local_auc": roc_auc_score(labels, local.predict(matrix[holdout])),
+        "spread_auc": roc_auc_score(labels, spread.booster.predict(matrix[holdout])),
+        "worker_peak": max(peaks.values()),
+    }
+
+
 STEPS = {
     "features": lambda a: step_features(a.data),
     "polars": lambda a: step_polars(a.data),
     "cluster-features": lambda a: step_cluster_features(a.data, a.workers),
     "train": lambda a: step_train(a.data, a.dask, a.model),
+    "fit": lambda a: step_fit(a.data, a.workers, a.rounds),
     "score": lambda a: step_score(a.data, a.workers, a.model),
     "score-cluster": lambda a: step_score_cluster(a.data, a.workers, a.model),
 }
@@ -294,7 +340,8 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "ls-scale")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--skip-train", action="store_true")
-    parser.add_argument("--sections", default="1234", help="which parts to run, e.g. 34")
+    parser.add_argument("--sections", default="12345", help="which parts to run, e.g. 34")
+    parser.add_argument("--rounds", type=int, default=500, help="boosting rounds of part 5")
     parser.add_argument("--step", choices=sorted(STEPS), help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--dask", help=argparse.SUPPRESS)
@@ -322,6 +369,22 @@ def main() -> None:
     if "2" in args.sections and not args.skip_train:
         _training(main_data, args.leads, args.workers, model)
     _scoring(args, datasets, sizes, model)
+    if "5" in args.sections:
+        _fit(main_data, args.leads, args.workers, args.rounds)
+
+
+def _fit(main_data: Path, leads: int, workers: int, rounds: int) -> None:
+    print(f"\n5. The fit alone, {leads:,} leads: {rounds} rounds, no early stopping")
+    fit = run("fit", main_data, "--workers", str(workers), "--rounds", str(rounds))
+    print(
+        f"  {fit['rows']:,} training rows. LightGBM in one process (2 threads): "
+        f"{fit['local_s']:.1f} s, holdout AUC {fit['local_auc']:.4f}"
+    )
+    print(
+        f"  DaskLGBMClassifier on local:{workers}: {fit['spread_s']:.1f} s, holdout AUC "
+        f"{fit['spread_auc']:.4f}, largest worker {_gib(fit['worker_peak'])}"
+    )
+    print(f"  ratio LocalCluster/one process: {fit['spread_s'] / fit['local_s']:.2f}x")
 
 
 def _features_against_polars(main_data: Path, leads: int) -> None:

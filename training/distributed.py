@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from concurrent.futures import CancelledError
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from features import LEAD_ID, DataContractError, FeatureSet, buckets_of
-from scoring import Cluster, FeatureEncoder
+from scoring import Cluster, ClusterError, FeatureEncoder
 from training.examples import Dataset
 from training.train import (
     MODEL_FAMILY,
@@ -149,6 +150,8 @@ def fit_on_cluster(
     category codes are fixed from the whole training slice first, so every part agrees. Returns
     a local booster, as `fit_booster` does."""
     import dask.array as da
+    import lightgbm as lgb
+    from distributed import KilledWorker
     from lightgbm.dask import DaskLGBMClassifier
 
     encoder = FeatureEncoder(dataset.feature_set).fit(dataset.features.iloc[splits["train"]])
@@ -163,12 +166,20 @@ def fit_on_cluster(
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*will be ignored.*")
         warnings.filterwarnings("ignore", message=".*Found .* in params.*")
-        model.fit(
-            features,
-            labels,
-            feature_name=dataset.feature_set.names,
-            categorical_feature=encoder.categorical_indices,
-        )
+        try:
+            model.fit(
+                features,
+                labels,
+                feature_name=dataset.feature_set.names,
+                categorical_feature=encoder.categorical_indices,
+            )
+        except (CancelledError, KilledWorker, lgb.basic.LightGBMError) as error:
+            # LightGBM's workers train as one ring: losing one ends the fit for all, and the
+            # rows it held are gone. Nothing is registered; the run can simply be started again.
+            raise ClusterError(
+                f"a Dask worker was lost during the LightGBM fit ({type(error).__name__}); "
+                "nothing was registered: run the training again"
+            ) from error
     booster = model.booster_
     return FittedBooster(booster, encoder, matrix)
 

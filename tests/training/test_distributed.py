@@ -3,6 +3,10 @@ split, and a registered artifact that serves like any other."""
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
+import time
 from functools import partial
 from pathlib import Path
 
@@ -14,7 +18,7 @@ from sklearn.metrics import roc_auc_score
 
 from features import DataContractError
 from leadscore.cli import DEMO_POLICY
-from scoring import Cluster, LeadScorer, Settings, load_registered
+from scoring import Cluster, ClusterError, LeadScorer, Settings, connect, load_registered
 from tests.conftest import FittedModel
 from training import build_dataset, load_policy, train_and_register
 from training.data import CrmExport
@@ -109,3 +113,30 @@ def test_what_a_cluster_cannot_train_is_refused_before_reading_data() -> None:
     with pytest.raises(ConfigError, match="linear leaves on one machine only"):
         check_distributable(linear, 0, "own.toml")
     check_distributable(TrainConfig(lightgbm_overrides={"num_leaves": 7}), 0, "own.toml")
+
+
+def test_a_worker_lost_during_the_fit_ends_it_at_once_in_one_line(fitted: FittedModel) -> None:
+    dataset = fitted.dataset
+    config = TrainConfig(lightgbm_overrides={"learning_rate": 0.001})
+    splits = config.splits(dataset)
+    failure: list[BaseException] = []
+    with connect("local:2") as cluster:
+        victim = next(iter(cluster.client.run(os.getpid).values()))
+
+        def fit() -> None:
+            try:
+                fit_on_cluster(cluster, config, dataset, splits, 200_000)  # minutes, unkilled
+            except BaseException as error:  # handed to the test's thread
+                failure.append(error)
+
+        thread = threading.Thread(target=fit)
+        thread.start()
+        time.sleep(4)  # the workers have found each other and are boosting
+        killed = time.monotonic()
+        os.kill(victim, signal.SIGKILL)
+        thread.join(timeout=150)
+        assert not thread.is_alive()
+    assert time.monotonic() - killed < 60
+    assert len(failure) == 1 and isinstance(failure[0], ClusterError), failure
+    assert "worker was lost during the LightGBM fit" in str(failure[0])
+    assert "run the training again" in str(failure[0])
