@@ -50,6 +50,8 @@ def cluster_features(
     """`build_features`' result, computed one bucket of leads (with their own activities) per
     task: the same values, in the same order, indexed by lead_id. A bad cell names its row in
     the tables given, as the single-process engine does."""
+    from distributed import KilledWorker
+
     from features import build_features
 
     buckets = cluster.buckets_for(len(leads))
@@ -72,7 +74,14 @@ def cluster_features(
         tasks.append((rows, event_rows, task))
     frames = []
     for rows, event_rows, task in tasks:
-        result = task.result()
+        try:
+            result = task.result()
+        except (CancelledError, KilledWorker) as error:
+            # The bucket was scattered to the worker that died, and is gone with it.
+            raise ClusterError(
+                f"a Dask worker was lost while computing features ({type(error).__name__}); "
+                "nothing was registered: run the training again"
+            ) from error
         if isinstance(result, DataContractError):
             of_leads = result.source == "leads"
             raise DataContractError(
