@@ -77,6 +77,7 @@ if TYPE_CHECKING:
     from features.partitions import (
         ORIGIN,
         bucket_features,
+        bucket_rows,
         buckets_of,
         parquet_columns,
         parquet_files,
@@ -91,8 +92,8 @@ _LAZY = {
         "features.batch",
     ),
     **dict.fromkeys(
-        ("ORIGIN", "bucket_features", "buckets_of", "parquet_columns", "parquet_files",
-         "read_bucket", "write_buckets"),
+        ("ORIGIN", "bucket_features", "bucket_rows", "buckets_of", "parquet_columns",
+         "parquet_files", "read_bucket", "write_buckets"),
         "features.partitions",
     ),
 }  # fmt: skip
@@ -140,6 +141,7 @@ __all__ = [
     "ValidationFailed",
     "activity_features",
     "bucket_features",
+    "bucket_rows",
     "buckets_of",
     "build_features",
     "category",

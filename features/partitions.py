@@ -104,12 +104,16 @@ def write_buckets(
     return done
 
 
-def _write_each_bucket(frame: pd.DataFrame, root: Path, buckets: int, name: str) -> None:
-    which = buckets_of(frame[LEAD_ID], buckets)
+def bucket_rows(lead_ids: pd.Series, buckets: int) -> list[np.ndarray]:
+    """The row positions of each bucket, in order within it: one sort, not a pass per bucket."""
+    which = buckets_of(lead_ids, buckets)
     order = np.argsort(which, kind="stable")
     edges = np.searchsorted(which[order], np.arange(buckets + 1))
-    for bucket in range(buckets):
-        rows = order[edges[bucket] : edges[bucket + 1]]
+    return [order[edges[b] : edges[b + 1]] for b in range(buckets)]
+
+
+def _write_each_bucket(frame: pd.DataFrame, root: Path, buckets: int, name: str) -> None:
+    for bucket, rows in enumerate(bucket_rows(frame[LEAD_ID], buckets)):
         if len(rows) == 0:
             continue
         folder = bucket_folder(root, bucket)

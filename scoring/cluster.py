@@ -131,15 +131,14 @@ def _local_workers(text: str) -> int:
 
 def lay_out(
     cluster: Cluster,
-    location: str | Path,
+    files: list[Path],
     root: Path,
     buckets: int,
     renames: Mapping[str, str] | None = None,
 ) -> int:
-    """Every Parquet file `location` names, written into `root`'s buckets by one task per file;
+    """Every Parquet file of `files`, written into `root`'s buckets by one task per file;
     returns the rows laid out. Files are named by their position, so two inputs of the same
     name in different folders never overwrite each other."""
-    files = parquet_files(location)
     futures = [
         cluster.client.submit(
             write_buckets,
@@ -190,9 +189,10 @@ def score_on_cluster(
     lead_files = parquet_files(leads)
     buckets = cluster.buckets_for(sum(pq.ParquetFile(f).metadata.num_rows for f in lead_files))
     try:
-        lay_out(cluster, leads, scratch / "leads", buckets, renames)
+        lay_out(cluster, lead_files, scratch / "leads", buckets, renames)
         if activities is not None:
-            lay_out(cluster, activities, scratch / "activities", buckets, activity_renames)
+            activity_files = parquet_files(activities)
+            lay_out(cluster, activity_files, scratch / "activities", buckets, activity_renames)
         model = scorer.save(scratch / "model")  # each worker loads it once (`_scorer_at`)
         futures = [
             cluster.client.submit(

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from features import LEAD_ID, DataContractError, FeatureSet, buckets_of
+from features import LEAD_ID, DataContractError, FeatureSet, bucket_rows
 from scoring import Cluster, ClusterError, FeatureEncoder
 from training.examples import Dataset
 from training.train import (
@@ -55,19 +55,14 @@ def cluster_features(
     from features import build_features
 
     buckets = cluster.buckets_for(len(leads))
-    lead_bucket = buckets_of(leads[LEAD_ID], buckets)
-    event_bucket = None if activities is None else buckets_of(activities[LEAD_ID], buckets)
+    lead_rows = bucket_rows(leads[LEAD_ID], buckets)
+    no_events = [np.empty(0, dtype=np.int64)] * buckets
+    event_rows_of = no_events if activities is None else bucket_rows(activities[LEAD_ID], buckets)
     client = cluster.client
     tasks = []
-    for bucket in range(buckets):
-        rows = np.flatnonzero(lead_bucket == bucket)
+    for rows, event_rows in zip(lead_rows, event_rows_of, strict=True):
         if len(rows) == 0:
             continue
-        event_rows = (
-            np.empty(0, dtype=np.int64)
-            if event_bucket is None
-            else np.flatnonzero(event_bucket == bucket)
-        )
         events = None if activities is None else activities.iloc[event_rows]
         part = client.scatter((leads.iloc[rows], events, as_of[rows]), hash=False)
         task = client.submit(_bucket, part, feature_set, pure=False)
