@@ -1,25 +1,36 @@
 """Every feature, declared once: name, group, plain-words description and computation.
 
-A computation is plain data (see `Attribute`, `CreatedAt`, `ActivityCount`, `DaysSinceLast`),
-so the same declaration drives the batch engine, the online engine, and travels inside a saved
-model. The default features and those derived from a dataset config come from one generator,
-`feature_set`, so a family of features is named and described in one place.
+A computation is plain data (see `Attribute`, `CreatedAt`, `ActivityCount`, `DaysSinceLast`,
+`DecayedIntent`, `ActivityRatio`), so the same declaration drives the batch engine, the online
+engine, and travels inside a saved model. The default features and those derived from a dataset
+config come from one generator, `feature_set`, so a family of features is named and described in
+one place; every activity feature, default or declared in a config's `[[features]]`, becomes a
+`Feature` through `declared_feature`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import inspect
+import math
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from features.errors import InvalidFeatureError
 from features.schema import ACTIVITY_TYPES, HIGH_INTENT_ACTIVITIES
-from features.transforms import DEFAULT_PLACEHOLDERS, TRANSFORMS, placeholder_key
+from features.timestamps import MICROS_PER_DAY
+from features.transforms import (
+    DEFAULT_PLACEHOLDERS,
+    TRANSFORMS,
+    category,
+    placeholder_key,
+    tracked_types,
+)
 
-Group = Literal["fit", "engagement", "source"]
+Group = Literal["fit", "engagement", "source", "account"]
 Kind = Literal["numeric", "categorical"]
 DatePart = Literal["weekday", "hour", "month"]
-GROUPS: tuple[Group, ...] = ("fit", "engagement", "source")
+GROUPS: tuple[Group, ...] = ("fit", "engagement", "source", "account")
 DATE_PARTS: tuple[DatePart, ...] = ("weekday", "hour", "month")
 
 
@@ -82,10 +93,118 @@ class CreatedAt:
             )
 
 
-Computation = Attribute | CreatedAt | ActivityCount | DaysSinceLast
+@dataclass(frozen=True)
+class DecayedIntent:
+    """Intent that fades: over the distinct activities up to as-of (inclusive; within
+    `window_days` when given), the sum of each one's type weight times 0.5 ** (age in days /
+    `half_life_days`). Types without a weight are ignored; 0.0 when none happened. `weights` are
+    (type, weight) pairs, so the declaration stays hashable; a saved model holds them as a table."""
+
+    weights: tuple[tuple[str, float], ...]
+    half_life_days: float
+    window_days: float | None = None
+    kind: Kind = field(default="numeric", init=False)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.weights, str | Mapping) or not self.weights:
+            raise InvalidFeatureError(
+                "expected weights as (activity type, weight) pairs such as "
+                f"(('demo_request', 3.0),), got {self.weights!r}"
+            )
+        weights = tuple(
+            (kind, _finite(f"the weight of {kind!r}", weight)) for kind, weight in self.weights
+        )
+        spelled = [category(kind) for kind, _ in weights]
+        if None in spelled or len(set(spelled)) < len(spelled):
+            raise InvalidFeatureError(
+                "expected each activity type once in weights, spelled as a type such as "
+                f"'demo_request', got {[kind for kind, _ in weights]}"
+            )
+        object.__setattr__(self, "weights", weights)
+        object.__setattr__(self, "half_life_days", _positive("half_life_days", self.half_life_days))
+        _check_window(self.window_days)
+
+    @property
+    def half_life_micros(self) -> float:
+        """The half-life in microseconds: both engines divide an age by exactly this number."""
+        return self.half_life_days * MICROS_PER_DAY
+
+    def tracked_weights(self) -> dict[str, float]:
+        """Weight per type spelled as events are read (`category`), types in alphabetical order:
+        both engines add the terms in that order, youngest first within a type, so that their
+        floating-point sums agree to the bit."""
+        kinds = tracked_types(kind for kind, _ in self.weights)  # one per pair: none repeat
+        return dict(sorted(zip(kinds, (weight for _, weight in self.weights), strict=True)))
+
+
+@dataclass(frozen=True)
+class ActivityRatio:
+    """How many activities of the numerator types per activity of the denominator types, both
+    counted as `ActivityCount` counts them (in the `window_days` up to as-of, when given); missing
+    when there is no denominator activity."""
+
+    numerator_types: tuple[str, ...]
+    denominator_types: tuple[str, ...]
+    window_days: float | None = None
+    kind: Kind = field(default="numeric", init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "numerator_types", _types("numerator_types", self.numerator_types))
+        object.__setattr__(
+            self, "denominator_types", _types("denominator_types", self.denominator_types)
+        )
+        _check_window(self.window_days)
+
+
+def _finite(what: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InvalidFeatureError(f"expected {what} as a finite number, got {value!r}")
+    return float(value)
+
+
+def _positive(what: str, value: object) -> float:
+    number = _finite(what, value)
+    if number <= 0:
+        raise InvalidFeatureError(f"expected {what} above 0, got {value!r}")
+    return number
+
+
+def _check_window(window_days: float | None) -> None:
+    if window_days is not None:
+        _positive("window_days", window_days)
+
+
+def _types(what: str, activity_types: Sequence[str]) -> tuple[str, ...]:
+    """Declared activity types as a tuple, at least one of which reads as a type; a bare text is
+    refused, where a tuple of it would read it letter by letter."""
+    if isinstance(activity_types, str) or not tracked_types(activity_types):
+        raise InvalidFeatureError(
+            f"expected {what} as a list of activity types such as ['demo_request'], got "
+            f"{activity_types!r}"
+        )
+    return tuple(activity_types)
+
+
+Computation = Attribute | CreatedAt | ActivityCount | DaysSinceLast | DecayedIntent | ActivityRatio
+ActivityComputation = ActivityCount | DaysSinceLast | DecayedIntent | ActivityRatio
 _COMPUTATIONS: dict[str, type[Computation]] = {
-    cls.__name__: cls for cls in (Attribute, CreatedAt, ActivityCount, DaysSinceLast)
+    cls.__name__: cls
+    for cls in (Attribute, CreatedAt, ActivityCount, DaysSinceLast, DecayedIntent, ActivityRatio)
 }
+# Computation fields saved as JSON lists, read back as tuples.
+_TYPE_LISTS = ("activity_types", "numerator_types", "denominator_types")
+
+
+def activity_types_of(computation: Computation) -> tuple[str, ...]:
+    """The activity types a computation reads, as declared: none for attributes and dates. The
+    engines read events of these types (as `tracked_types` spells them) and no others."""
+    if isinstance(computation, ActivityCount | DaysSinceLast):
+        return computation.activity_types
+    if isinstance(computation, DecayedIntent):
+        return tuple(kind for kind, _ in computation.weights)
+    if isinstance(computation, ActivityRatio):
+        return (*computation.numerator_types, *computation.denominator_types)
+    return ()
 
 
 @dataclass(frozen=True)
@@ -103,7 +222,7 @@ class Feature:
 
     def to_dict(self) -> dict[str, Any]:
         spec = {
-            key: list(value) if isinstance(value, tuple) else value
+            key: dict(value) if key == "weights" else list(value) if key in _TYPE_LISTS else value
             for key, value in self.computation.__dict__.items()
             if key != "kind" or isinstance(self.computation, Attribute)
         }
@@ -123,8 +242,11 @@ class Feature:
                 f"expected a computation among {sorted(_COMPUTATIONS)}, got {kind_name!r}; "
                 "upgrade leadscore to load this model"
             )
-        if "activity_types" in spec:
-            spec["activity_types"] = tuple(spec["activity_types"])
+        for key in _TYPE_LISTS:
+            if key in spec:
+                spec[key] = tuple(spec[key])
+        if "weights" in spec:
+            spec["weights"] = tuple(spec["weights"].items())
         return cls(
             name=data["name"],
             group=data["group"],
@@ -242,6 +364,74 @@ class LeadColumn:
         return Feature(self.name or self.column, self.group, description, computation)
 
 
+def _count(activity_types: Sequence[str], window_days: float | None = None) -> ActivityCount:
+    _check_window(window_days)
+    return ActivityCount(_types("activity_types", activity_types), window_days)
+
+
+def _days_since(activity_types: Sequence[str]) -> DaysSinceLast:
+    return DaysSinceLast(_types("activity_types", activity_types))
+
+
+def _decayed(
+    weights: Mapping[str, float], half_life_days: float, window_days: float | None = None
+) -> DecayedIntent:
+    if not isinstance(weights, Mapping):
+        raise InvalidFeatureError(
+            f"expected weights as a table such as {{demo_request = 3.0}}, got {weights!r}"
+        )
+    return DecayedIntent(tuple(weights.items()), half_life_days, window_days)
+
+
+def _ratio(
+    numerator: Sequence[str], denominator: Sequence[str], window_days: float | None = None
+) -> ActivityRatio:
+    return ActivityRatio(
+        _types("numerator", numerator), _types("denominator", denominator), window_days
+    )
+
+
+DeclaredType = Literal["count", "days_since", "decayed", "ratio"]
+# Each declared type's computation; its parameters are the keys a declaration of it takes.
+DECLARED_TYPES: dict[DeclaredType, Callable[..., Computation]] = {
+    "count": _count,
+    "days_since": _days_since,
+    "decayed": _decayed,
+    "ratio": _ratio,
+}
+_DECLARED_KEYS = {
+    kind: inspect.signature(build).parameters for kind, build in DECLARED_TYPES.items()
+}
+
+
+def declared_feature(
+    name: str, type: DeclaredType, group: Group, description: str, **spec: Any
+) -> Feature:
+    """A declared activity feature: its type ("count", "days_since", "decayed", "ratio") and
+    that type's keys (see `DECLARED_TYPES`). The one place a declaration becomes a `Feature`,
+    for the default activity features and a dataset config's `[[features]]` alike."""
+    if type not in DECLARED_TYPES:
+        raise InvalidFeatureError(
+            f"expected a type among {list(DECLARED_TYPES)} for {name!r}, got {type!r}"
+        )
+    if group not in GROUPS:
+        raise InvalidFeatureError(
+            f"expected a group among {list(GROUPS)} for {name!r}, got {group!r}"
+        )
+    if not description.strip():
+        raise InvalidFeatureError(
+            f"expected a description of {name!r} in plain words for a marketer, got {description!r}"
+        )
+    keys = _DECLARED_KEYS[type]
+    required = [key for key, parameter in keys.items() if parameter.default is parameter.empty]
+    if not set(required) <= set(spec) <= set(keys):
+        raise InvalidFeatureError(
+            f"expected the keys {required} (and optionally {sorted(set(keys) - set(required))}) "
+            f"for the {type} feature {name!r}, got {sorted(spec)}"
+        )
+    return Feature(name, group, description, DECLARED_TYPES[type](**spec))
+
+
 def activity_features(
     activity_types: Sequence[str],
     *,
@@ -255,34 +445,39 @@ def activity_features(
         return []
     recency = types if recency_types is None else tuple(recency_types)
     counts = [
-        Feature(
+        declared_feature(
             f"{kind}_count_{window_days:g}d",
+            "count",
             "engagement",
             f"Number of {_pretty(kind)} events in the last {window_days:g} days.",
-            ActivityCount((kind,), window_days),
+            activity_types=(kind,),
+            window_days=window_days,
         )
         for kind in types
     ]
     overall = [
-        Feature(
+        declared_feature(
             "activity_count_total",
+            "count",
             "engagement",
             "Number of recorded activities of any kind so far.",
-            ActivityCount(types),
+            activity_types=types,
         ),
-        Feature(
+        declared_feature(
             "days_since_last_activity",
+            "days_since",
             "engagement",
             "Days since the lead last did anything we recorded.",
-            DaysSinceLast(types),
+            activity_types=types,
         ),
     ]
     recent = [
-        Feature(
+        declared_feature(
             f"days_since_last_{kind}",
+            "days_since",
             "engagement",
             f"Days since the lead's last {_pretty(kind)}.",
-            DaysSinceLast((kind,)),
+            activity_types=(kind,),
         )
         for kind in recency
     ]

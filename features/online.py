@@ -18,10 +18,12 @@ from typing import Any
 from features.definitions import (
     DEFAULT_FEATURES,
     ActivityCount,
+    ActivityRatio,
     Attribute,
     CreatedAt,
-    DaysSinceLast,
+    DecayedIntent,
     FeatureSet,
+    activity_types_of,
 )
 from features.errors import BadValue, InvalidLeadError
 from features.schema import ACTIVITY_TYPE, CREATED_AT, OCCURRED_AT
@@ -66,8 +68,7 @@ class OnlineFeatures:
         self._known_types = frozenset(
             t
             for feature in feature_set
-            if isinstance(feature.computation, ActivityCount | DaysSinceLast)
-            for t in tracked_types(feature.computation.activity_types)
+            for t in tracked_types(activity_types_of(feature.computation))
         )
 
     def compute(
@@ -135,20 +136,63 @@ def _compile(spec: Any, placeholders: frozenset[str]) -> Step:
         return _attribute(spec, placeholders)
     if isinstance(spec, CreatedAt):
         return _created_at(_DATE_PARTS[spec.part])
+    if isinstance(spec, DecayedIntent):
+        return _decayed(spec)
+    if isinstance(spec, ActivityRatio):
+        return _ratio(spec)
     types = tracked_types(spec.activity_types)
     if isinstance(spec, ActivityCount):
-        if spec.window_days is None:
-            return lambda _lead, ages: float(sum(len(ages[t]) for t in types if t in ages))
-        window = window_micros(spec.window_days)
-        return lambda _lead, ages: float(
-            sum(bisect_left(ages[t], window) for t in types if t in ages)
-        )
+        count = _counter(types, spec.window_days)
+        return lambda _lead, ages: float(count(ages))
 
     def days_since_last(_lead: Mapping[str, Any], ages: AgesByType) -> float:
         youngest = min((ages[t][0] for t in types if t in ages), default=None)
         return math.nan if youngest is None else youngest / MICROS_PER_DAY
 
     return days_since_last
+
+
+def _counter(types: tuple[str, ...], window_days: float | None) -> Callable[[AgesByType], int]:
+    """How many distinct activities of these types happened, in the window when there is one:
+    the ages are sorted, so those inside it are found by bisection."""
+    if window_days is None:
+        return lambda ages: sum(len(ages[t]) for t in types if t in ages)
+    window = window_micros(window_days)
+    return lambda ages: sum(bisect_left(ages[t], window) for t in types if t in ages)
+
+
+def _ratio(spec: ActivityRatio) -> Step:
+    """Numerator count over denominator count (an exact division of two integers, as numpy
+    divides them); NaN without a denominator activity."""
+    numerator = _counter(tracked_types(spec.numerator_types), spec.window_days)
+    denominator = _counter(tracked_types(spec.denominator_types), spec.window_days)
+
+    def ratio(_lead: Mapping[str, Any], ages: AgesByType) -> float:
+        below = denominator(ages)
+        return math.nan if below == 0 else numerator(ages) / below
+
+    return ratio
+
+
+def _decayed(spec: DecayedIntent) -> Step:
+    """The weighted sum of 2 ** (-age / half-life), term by term in the order the batch engine
+    adds them (types alphabetically, youngest first) and each decay by `math.exp2`, as it does:
+    the two sums agree to the bit. Weights are looked up once, here."""
+    weights = tuple(spec.tracked_weights().items())
+    half_life = spec.half_life_micros
+    window = math.inf if spec.window_days is None else window_micros(spec.window_days)
+    exp2 = math.exp2
+
+    def decayed(_lead: Mapping[str, Any], ages: AgesByType) -> float:
+        total = 0.0
+        for kind, weight in weights:
+            for age in ages.get(kind, ()):
+                if age >= window:
+                    break
+                total += weight * exp2(-age / half_life)
+        return total
+
+    return decayed
 
 
 def _attribute(spec: Attribute, placeholders: frozenset[str]) -> Step:

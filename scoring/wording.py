@@ -6,7 +6,16 @@ import difflib
 import functools
 import math
 
-from features import CREATED_AT, LEAD_ID, ActivityCount, Attribute, CreatedAt, Feature
+from features import (
+    CREATED_AT,
+    LEAD_ID,
+    ActivityCount,
+    ActivityRatio,
+    Attribute,
+    CreatedAt,
+    DecayedIntent,
+    Feature,
+)
 
 # What a lead carries besides its attributes: never an unknown field.
 LEAD_KEYS = frozenset({LEAD_ID, CREATED_AT, "as_of", "activities"})
@@ -32,14 +41,26 @@ DID = {
 def sentence(feature: Feature, value: float | str | None) -> str:
     spec = feature.computation
     missing = value is None or (isinstance(value, float) and math.isnan(value))
+    label = feature.name.replace("_", " ").capitalize()
     if isinstance(spec, Attribute):
-        label = feature.name.replace("_", " ").capitalize()
+        shown = f"{value:,.0f}" if isinstance(value, float) and value.is_integer() else value
+        if feature.group == "account":  # "Other contacts of the account engaged ...: 3"
+            if missing:
+                return "No account to compare with"
+            return f"{feature.description.rstrip('.')}: {shown}"
         if missing:
             return f"{label} is unknown"
-        shown = f"{value:,.0f}" if isinstance(value, float) and value.is_integer() else value
         return f"{label} is {shown}"
     if isinstance(spec, CreatedAt):
         return _created(spec.part, None if missing else int(value))
+    if isinstance(spec, DecayedIntent):  # "Demo intent is 2.3 (halves every 7 days)"
+        level = 0.0 if missing else float(value)
+        return f"{label} is {level:.2g} (halves every {spec.half_life_days:g} days)"
+    if isinstance(spec, ActivityRatio):
+        below = " or ".join(t.replace("_", " ") for t in spec.denominator_types)
+        if missing:
+            return f"{label} is unknown: no {below} yet"
+        return f"{label} is {float(value):.2f}"
     kinds = (
         " or ".join(t.replace("_", " ") for t in spec.activity_types)
         if len(spec.activity_types) <= 2

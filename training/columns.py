@@ -1,7 +1,9 @@
 """Which columns of a user's export become features: read from its config, else from its data.
 
 The features themselves come from `features.feature_set`, the generator the default features
-use too; this module only decides each column's kind, transform and group.
+use too; this module only decides each column's kind, transform and group, and appends the
+features the config declares (`[[features]]`), built by `features.declared_feature` as the
+default activity features are.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from features import (
     DEFAULT_COLUMNS,
     HIGH_INTENT_ACTIVITIES,
     LEAD_ID,
+    Feature,
     FeatureSet,
     LeadColumn,
     category,
@@ -23,20 +26,40 @@ from features import (
 )
 from training.config import DatasetConfig
 from training.data import CrmExport
+from training.errors import ConfigError
 
 MAX_ACTIVITY_TYPES = 20
 YEAR_US = 365 * 86_400_000_000
 
 
 def feature_set_for(config: DatasetConfig, export: CrmExport) -> FeatureSet:
-    """One feature per usable lead column, the date parts of created_at, plus counts and recency
-    per activity type."""
-    return feature_set(
+    """One feature per usable lead column, the date parts of created_at, counts and recency per
+    activity type, then the features the config declares. A declared activity type the export
+    lacks is no mistake: its activities count 0, as for a lead without any."""
+    defaults = feature_set(
         lead_columns(config, export),
         activity_types(export),
         date_parts=date_parts(export),
         placeholders=config.leads.placeholders,
     )
+    return FeatureSet(
+        (*defaults, *declared_features(config, defaults)), placeholders=defaults.placeholders
+    )
+
+
+def declared_features(config: DatasetConfig, defaults: FeatureSet) -> list[Feature]:
+    """The config's `[[features]]`, in order; one named as a default feature is refused, since a
+    model cannot tell two inputs of one name apart."""
+    taken = set(defaults.names)
+    for position, declared in enumerate(config.features):
+        if declared.name in taken:
+            raise ConfigError(
+                f"expected a name other than the default feature {declared.name!r} "
+                f"({defaults[declared.name].description.rstrip('.')})",
+                source=config.location,
+                key=f"[features][{position}] name",
+            )
+    return [declared.feature() for declared in config.features]
 
 
 def demo_feature_set(export: CrmExport) -> FeatureSet:

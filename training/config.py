@@ -11,19 +11,28 @@
     [audit]              auc_threshold, missingness_gap, allow
     [policy]             path (the policy file, unless --policy or LEADSCORE_POLICY_FILE)
     [costs]              currency, then a cost per lead for each source or "source/campaign"
+    [[features]]         one per declared feature: name, type, group, description, then per type
+                         count: activity_types, window_days; days_since: activity_types;
+                         decayed: weights, half_life_days, window_days;
+                         ratio: numerator, denominator, window_days
+    [accounts]           key, title_column, high_intent
+    [next_steps]         min_support; [next_steps.moves.<feature>] action, rise | set
 
 Every section is a pydantic model, so a mistake is found when the file is read and reported as
-"file: [section] key: expected X, got Y". Paths are relative to the config file.
+"file: [section] key: expected X, got Y" ("file: [features][2] key: ..." for the third declared
+feature). Paths are relative to the config file.
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -33,7 +42,17 @@ from pydantic import (
     model_validator,
 )
 
-from features import DEFAULT_PLACEHOLDERS, TRANSFORMS, Group, category
+from features import (
+    DECLARED_TYPES,
+    DEFAULT_PLACEHOLDERS,
+    TRANSFORMS,
+    DeclaredType,
+    Feature,
+    Group,
+    InvalidFeatureError,
+    category,
+    declared_feature,
+)
 from training.errors import ConfigError
 
 ROW_ORDER = "row"  # `order = "row"`: the rows are in time order as stored
@@ -242,6 +261,148 @@ def _cost_key(key: str) -> str:
     return "/".join(category(part) or "" for part in key.split("/", 1))
 
 
+# A name a policy rule can read ("demo_intent >= 2"): letters, digits, underscores and dots.
+_FEATURE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
+
+
+def _feature_name(name: str) -> str:
+    if not _FEATURE_NAME.fullmatch(name):
+        raise ValueError(
+            "expected a name of letters, digits, underscores and dots that starts with a letter, "
+            f"such as demo_intent, got {name!r}"
+        )
+    return name
+
+
+def _plain_words(text: str) -> str:
+    if not text.strip():
+        raise ValueError(f"expected a sentence in plain words, got {text!r}")
+    return text
+
+
+def _activity_type(kind: str) -> str:
+    if category(kind) is None:
+        raise ValueError(f"expected an activity type such as demo_request, got {kind!r}")
+    return kind
+
+
+def _each_type_once(weights: dict[str, float]) -> dict[str, float]:
+    spelled = [category(kind) for kind in weights]
+    repeated = [kind for kind in weights if spelled.count(category(kind)) > 1]
+    if repeated:
+        raise ValueError(
+            f"expected each activity type once, got {' and '.join(map(repr, repeated))}, which "
+            "read as one type"
+        )
+    return weights
+
+
+ActivityType = Annotated[str, AfterValidator(_activity_type)]
+ActivityTypes = Annotated[list[ActivityType], Field(min_length=1)]
+FiniteNumber = Annotated[float, Field(allow_inf_nan=False)]
+WindowDays = Annotated[float | None, Field(gt=0, allow_inf_nan=False)]
+
+
+class _DeclaredFeature(_Section):
+    """One `[[features]]` entry: a feature computed from the lead's activities, beside the
+    defaults. Its description is required: the report and the reasons show it to marketers."""
+
+    name: Annotated[str, AfterValidator(_feature_name)]
+    type: DeclaredType
+    group: Group = "engagement"
+    description: Annotated[str, AfterValidator(_plain_words)]
+
+    @model_validator(mode="after")
+    def _computable(self) -> _DeclaredFeature:
+        """A declaration that parses is one `declared_feature` builds: should it refuse one the
+        keys above let through, that reads as this entry's mistake, not later as a crash."""
+        try:
+            self.feature()
+        except InvalidFeatureError as error:
+            raise ValueError(str(error)) from None
+        return self
+
+    def feature(self) -> Feature:
+        spec = self.model_dump(exclude={"name", "type", "group", "description"})
+        return declared_feature(self.name, self.type, self.group, self.description, **spec)
+
+
+class CountFeature(_DeclaredFeature):
+    """How many activities of these types, in the last `window_days` (else ever)."""
+
+    type: Literal["count"]
+    activity_types: ActivityTypes
+    window_days: WindowDays = None
+
+
+class DaysSinceFeature(_DeclaredFeature):
+    """Days since the last activity of these types; missing when there was none."""
+
+    type: Literal["days_since"]
+    activity_types: ActivityTypes
+
+
+class DecayedFeature(_DeclaredFeature):
+    """Each activity's weight halved every `half_life_days`, summed: intent that fades."""
+
+    type: Literal["decayed"]
+    weights: Annotated[
+        dict[ActivityType, FiniteNumber], Field(min_length=1), AfterValidator(_each_type_once)
+    ]
+    half_life_days: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+    window_days: WindowDays = None
+
+
+class RatioFeature(_DeclaredFeature):
+    """Activities of the numerator types per activity of the denominator types."""
+
+    type: Literal["ratio"]
+    numerator: ActivityTypes
+    denominator: ActivityTypes
+    window_days: WindowDays = None
+
+
+FeatureDeclaration = Annotated[
+    CountFeature | DaysSinceFeature | DecayedFeature | RatioFeature, Field(discriminator="type")
+]
+
+
+class AccountsSection(_Section):
+    """How leads roll up to accounts: the lead column naming the account (a company domain or
+    an account id), the column seniority is read from, and the activity types that count as high
+    intent for the account (None: `features.HIGH_INTENT_ACTIVITIES`)."""
+
+    key: str = Field(min_length=1)
+    title_column: str = Field("job_title", min_length=1)
+    high_intent: Annotated[list[ActivityType], Field(min_length=1)] | None = None
+
+
+class MoveSection(_Section):
+    """One move a rep can make on one actionable feature, in plain words ("Book a demo"), and
+    what it does to the feature: `rise` lets it grow by up to that much, `set` makes it that
+    value (0 for a days-since feature)."""
+
+    action: Annotated[str, AfterValidator(_plain_words)]
+    rise: Annotated[float | None, Field(gt=0, allow_inf_nan=False)] = None
+    set: Annotated[float | None, Field(allow_inf_nan=False)] = None
+
+    @model_validator(mode="after")
+    def _rise_or_set(self) -> MoveSection:
+        if (self.rise is None) == (self.set is None):
+            found = "both" if self.rise is not None else "neither"
+            raise ValueError(f"expected exactly one of rise or set, got {found}")
+        return self
+
+
+class NextStepsSection(_Section):
+    """The moves offered beside a score, one per actionable feature
+    (`[next_steps.moves.demo_request_count_30d]`); a move is offered only where at least
+    `min_support` training leads sit in the region of the feature it aims for."""
+
+    moves: Annotated[dict[str, MoveSection], Field(min_length=1)]
+    min_support: int = Field(30, ge=1)
+
+
 class DatasetConfig(_Section):
     """A whole dataset config; `location` is the file it came from."""
 
@@ -254,7 +415,22 @@ class DatasetConfig(_Section):
     audit: AuditSection = Field(default_factory=AuditSection)
     policy: PolicySection | None = None
     costs: CostsSection | None = None
+    features: list[FeatureDeclaration] = Field(default_factory=list)
+    accounts: AccountsSection | None = None
+    next_steps: NextStepsSection | None = None
     location: str = ""
+
+    @field_validator("features")
+    @classmethod
+    def _named_once(cls, features: list[FeatureDeclaration]) -> list[FeatureDeclaration]:
+        names = [feature.name for feature in features]
+        for position, name in enumerate(names):
+            if name in names[:position]:
+                raise ValueError(
+                    f"expected each declared feature named once, got {name!r} in "
+                    f"[features][{names.index(name)}] and [features][{position}]"
+                )
+        return features
 
     @model_validator(mode="after")
     def _times_where_needed(self) -> DatasetConfig:
@@ -305,6 +481,7 @@ def read_toml(file: Path, what: str) -> dict[str, Any]:
 
 _SECTIONS = (
     "dataset", "leads", "outcome", "activities", "training", "model", "audit", "policy", "costs",
+    "features", "accounts", "next_steps",
 )  # fmt: skip
 _EXPECTED = {
     "list_type": "expected a list",
@@ -319,7 +496,11 @@ _EXPECTED = {
     "bool_parsing": "expected true or false",
     "missing": "expected this key; it is required",
     "model_type": "expected a [section] of keys",
+    "model_attributes_type": "expected a table of keys",
+    "too_short": "expected at least one entry",
 }
+# The one union told apart by a key: a [[features]] entry by its type.
+_DECLARED_TYPES = ", ".join(repr(kind) for kind in DECLARED_TYPES)
 
 
 def config_error(
@@ -329,7 +510,15 @@ def config_error(
     problems = []
     for problem in error.errors(include_url=False):
         kind = problem["type"]
-        if kind == "extra_forbidden" and len(problem["loc"]) == 1:
+        location = _untagged(problem["loc"])
+        if kind == "list_type" and location == ("features",):
+            text = "expected [[features]] tables, one per feature, with two brackets"
+        elif kind in ("union_tag_not_found", "union_tag_invalid"):
+            location = (*location, "type")
+            text = f"expected one of {_DECLARED_TYPES}"
+            if kind == "union_tag_invalid":
+                text += f", got {problem['input']['type']!r}"
+        elif kind == "extra_forbidden" and len(location) == 1:
             text = f"unknown section; expected among {', '.join(f'[{s}]' for s in sections)}"
         elif kind == "extra_forbidden":
             text = "unknown key; see the README for the keys this section takes"
@@ -342,19 +531,30 @@ def config_error(
             problem.get("input"), dict
         ):
             text += f", got {problem['input']!r}"
-        problems.append(f"{_key(problem['loc'])}: {text}" if problem["loc"] else text)
+        problems.append(f"{_key(location)}: {text}" if location else text)
     return ConfigError("; ".join(problems), source=source)
 
 
+def _untagged(location: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    """('features', 2, 'decayed', 'weights') -> ('features', 2, 'weights'): pydantic names the
+    type that told a [[features]] entry apart, which the file does not show as a key."""
+    if len(location) > 2 and location[0] == "features" and isinstance(location[1], int):
+        return (*location[:2], *location[3:])
+    return location
+
+
 def _key(location: tuple[int | str, ...]) -> str:
-    """('leads', 'categorical', 0) -> '[leads] categorical[0]'."""
+    """('leads', 'categorical', 0) -> '[leads] categorical[0]';
+    ('features', 2, 'weights', 'demo') -> '[features][2] weights.demo'."""
     section, *rest = location
     text = f"[{section}]"
-    for position, part in enumerate(rest):
+    keyed = False
+    for part in rest:
         if isinstance(part, int):
             text += f"[{part}]"
         else:
-            text += f" {part}" if position == 0 else f".{part}"
+            text += f".{part}" if keyed else f" {part}"
+            keyed = True
     return text
 
 

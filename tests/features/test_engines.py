@@ -1,10 +1,11 @@
 """The batch and online engines agree exactly, and neither ever looks past as-of.
 
 Hypothesis draws what real use brings: feature sets derived the way a dataset config derives
-them (with date features and placeholders), batches of several leads each scored at its own
-as-of, and the odd cells exports hold, form placeholders and creation times among them. For every
-case both engines return the same values (bit for bit; missing is missing), or both refuse the
-same cell of the same lead with the same message.
+them (with date features, placeholders and declared decayed-intent and ratio features), batches
+of several leads each scored at its own as-of, and the odd cells exports hold, form placeholders
+and creation times among them. For every case both engines return the same values (bit for bit,
+decayed sums included; missing is missing), or both refuse the same cell of the same lead with
+the same message.
 """
 
 from __future__ import annotations
@@ -32,12 +33,16 @@ from features import (
     OCCURRED_AT,
     ActivityCount,
     DataContractError,
+    Feature,
     FeatureSet,
     InvalidLeadError,
     LeadColumn,
     OnlineFeatures,
     activity_features,
+    activity_types_of,
     build_features,
+    category,
+    declared_feature,
     feature_set,
     to_micros,
 )
@@ -66,12 +71,59 @@ OURS = ("demo_request", "email_open", "web_visit")
 RESPELLED = (" Demo_Request", "Email Open ", "WEB_VISIT", "chat_started")
 SPELLINGS = st.sampled_from(OURS) | st.sampled_from(RESPELLED)
 
+# Declared features' parameters: weights of every sign and size (a sum of 1e300s stays finite),
+# half-lives from a second (where decays underflow to 0) to years, and optional windows.
+WEIGHTS = st.floats(-1e3, 1e3) | st.sampled_from([0.0, -0.0, 1.0, 3.0, 1e-300, 1e300])
+HALF_LIVES = st.floats(1e-5, 1e3) | st.sampled_from([0.5, 1.0, 7.0, 30.0])
+OPTIONAL_WINDOWS = st.none() | st.sampled_from(WINDOWS)
+TYPE_LISTS = st.lists(SPELLINGS, min_size=1, max_size=3)
+
+
+@st.composite
+def declared_activity_features(draw: st.DrawFn) -> list[Feature]:
+    """Decayed-intent and ratio features as a config's [[features]] declare them, with random
+    weights (each type once, however spelled), half-lives, types and windows."""
+    decayed = [
+        declared_feature(
+            f"intent_{i}",
+            "decayed",
+            draw(st.sampled_from(GROUPS)),
+            "Intent that fades.",
+            weights=dict(
+                draw(
+                    st.lists(
+                        st.tuples(SPELLINGS, WEIGHTS),
+                        min_size=1,
+                        max_size=4,
+                        unique_by=lambda pair: category(pair[0]),
+                    )
+                )
+            ),
+            half_life_days=draw(HALF_LIVES),
+            window_days=draw(OPTIONAL_WINDOWS),
+        )
+        for i in range(draw(st.integers(0, 2)))
+    ]
+    ratios = [
+        declared_feature(
+            f"ratio_{i}",
+            "ratio",
+            draw(st.sampled_from(GROUPS)),
+            "Activities of some types per activity of others.",
+            numerator=draw(TYPE_LISTS),
+            denominator=draw(TYPE_LISTS),
+            window_days=draw(OPTIONAL_WINDOWS),
+        )
+        for i in range(draw(st.integers(0, 2)))
+    ]
+    return [*decayed, *ratios]
+
 
 @st.composite
 def config_feature_sets(draw: st.DrawFn) -> FeatureSet:
     """Features as a config declares them: random lead columns, each read as a number or through
     a transform, random date parts, then activity features of random types, recency types and
-    windows; and a list of placeholders."""
+    windows, then declared decayed and ratio features; and a list of placeholders."""
     read = draw(st.lists(st.tuples(st.sampled_from(COLUMNS), READINGS), max_size=5))
     parts = draw(st.permutations(DATE_PARTS))[: draw(st.sampled_from([1, 2, 3, 0]))]
     columns = [
@@ -92,13 +144,18 @@ def config_feature_sets(draw: st.DrawFn) -> FeatureSet:
         if isinstance(feature.computation, ActivityCount) and feature.computation.window_days
     ]
     activity = activity_features(types, recency_types=recency, window_days=window)
+    declared = draw(declared_activity_features())
     return FeatureSet(
-        (*feature_set(columns, date_parts=parts), *activity, *counts),
+        (*feature_set(columns, date_parts=parts), *activity, *counts, *declared),
         placeholders=draw(PLACEHOLDER_LISTS),
     )
 
 
-feature_sets = st.one_of(st.just(DEFAULT_FEATURES), config_feature_sets())
+# Declared features alone, at least one: where most of a case's events carry a weight.
+declared_sets = (
+    declared_activity_features().filter(bool).map(lambda found: FeatureSet(tuple(found)))
+)
+feature_sets = st.one_of(st.just(DEFAULT_FEATURES), config_feature_sets(), declared_sets)
 
 # Lead cells, one pool per column. Object columns keep each cell as drawn: cells a number reads
 # (missing spellings, padded digits, huge and signed-zero floats), placeholders as forms write
@@ -191,12 +248,7 @@ class Case:
 
 def _kinds(features: FeatureSet) -> st.SearchStrategy[str | None]:
     """Activity types as an export spells them: often one the features declare, as declared."""
-    declared = {
-        kind
-        for feature in features
-        if isinstance(feature.computation, ActivityCount)
-        for kind in feature.computation.activity_types
-    }
+    declared = {kind for feature in features for kind in activity_types_of(feature.computation)}
     return SPELLINGS | st.sampled_from([*sorted(declared), "Demo_Request", None])
 
 
