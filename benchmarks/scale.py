@@ -209,7 +209,7 @@ def step_score(data: Path, workers: int, model: Path) -> dict[str, Any]:
         leads, events, np.full(len(leads), moment, dtype=np.int64), scorer.feature_set
     )
     featured = time.perf_counter()
-    rows = score_table(scorer, features, reasons=5, version="1", workers=workers)
+    rows = score_table(scorer, features, reasons=5, next_steps=3, version="1", workers=workers)
     scored = time.perf_counter()
     rows.to_parquet(out / "scores.parquet", index=False)
     total = time.perf_counter() - started
@@ -235,7 +235,7 @@ def step_score_cluster(data: Path, workers: int, model: Path) -> dict[str, Any]:
         started = time.perf_counter()
         result = score_on_cluster(
             cluster, scorer, leads=data / "leads", activities=data / "activities",
-            out=out, as_of=moment, reasons=5, version="1",
+            out=out, as_of=moment, reasons=5, next_steps=3, version="1",
         )  # fmt: skip
         seconds = time.perf_counter() - started
         peaks = cluster.client.run(_peak_rss)

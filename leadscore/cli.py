@@ -446,6 +446,9 @@ def score(
         str | None, typer.Option(help="Score as of this ISO time; default now.")
     ] = None,
     reasons: Annotated[int, typer.Option(help="Reasons per lead; 0 for none.")] = 5,
+    next_steps: Annotated[
+        int, typer.Option(help="Next steps per lead below SQL; 0 for none.", min=0, max=10)
+    ] = 3,
     model_uri: ModelUriOption = None,
     workers: Annotated[
         int | None, typer.Option(help="Processes that score slices of leads; default: cores.")
@@ -490,8 +493,8 @@ def score(
         raise typer.BadParameter("--partitions goes with --dask")
     if dask is not None:
         _score_on_cluster(
-            input_path, activities, out, config, as_of, reasons, model_uri, allow_missing,
-            crm_format, previous, dask, partitions,
+            input_path, activities, out, config, as_of, (reasons, next_steps), model_uri,
+            allow_missing, crm_format, previous, dask, partitions,
         )  # fmt: skip
         return
     import numpy as np
@@ -535,8 +538,8 @@ def score(
                 activities_source=str(activities),
             )
             rows = score_table(
-                model.scorer, features, reasons=reasons, version=model.version,
-                workers=workers or os.cpu_count() or 1,
+                model.scorer, features, reasons=reasons, next_steps=next_steps,
+                version=model.version, workers=workers or os.cpu_count() or 1,
             )  # fmt: skip
             trends = None if earlier is None else score_trends(rows, earlier)
             import_problems = write_scores(
@@ -598,7 +601,7 @@ def _score_on_cluster(
     out: Path,
     config: Path | None,
     as_of: str | None,
-    reasons: int,
+    counts: tuple[int, int],
     model_uri: str | None,
     allow_missing: bool,
     crm_format: str | None,
@@ -631,7 +634,7 @@ def _score_on_cluster(
     with _cluster(dask, partitions) as cluster, console.status("Scoring on the cluster"):
         result = score_on_cluster(
             cluster, model.scorer, leads=leads, activities=activities, out=out, as_of=moment,
-            reasons=reasons, version=model.version, renames=lead_names,
+            reasons=counts[0], next_steps=counts[1], version=model.version, renames=lead_names,
             activity_renames=activity_names,
         )  # fmt: skip
         workers = len(cluster.threads)

@@ -187,7 +187,7 @@ def write_scores(
 
 
 # What forked workers read: set by score_table for the duration of one call.
-_job: tuple[LeadScorer, pd.DataFrame, int, str] | None = None
+_job: tuple[LeadScorer, pd.DataFrame, int, int, str] | None = None
 
 
 def score_table(
@@ -195,6 +195,7 @@ def score_table(
     features: pd.DataFrame,
     *,
     reasons: int,
+    next_steps: int,
     version: str,
     workers: int,
     slice_size: int = SLICE,
@@ -208,7 +209,7 @@ def score_table(
         and scorer.attribution in ("treeshap-tables", "path", "none")
         and "fork" in multiprocessing.get_all_start_methods()
     )
-    _job = (scorer, features, reasons, version)
+    _job = (scorer, features, reasons, next_steps, version)
     try:
         if parallel:
             with multiprocessing.get_context("fork").Pool(min(workers, len(bounds))) as pool:
@@ -223,6 +224,8 @@ def score_table(
 def _score_slice(bounds: tuple[int, int]) -> pd.DataFrame:
     if _job is None:
         raise RuntimeError("score_table sets the job before scoring a slice")
-    scorer, features, reasons, version = _job
-    scored = scorer.score_frame(features.iloc[bounds[0] : bounds[1]], reasons=reasons)
+    scorer, features, reasons, next_steps, version = _job
+    scored = scorer.score_frame(
+        features.iloc[bounds[0] : bounds[1]], reasons=reasons, next_steps=next_steps
+    )
     return scored_table(scored, version)

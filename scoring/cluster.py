@@ -175,6 +175,7 @@ def score_on_cluster(
     reasons: int,
     version: str,
     renames: Mapping[str, str] | None = None,
+    next_steps: int = 0,
     activity_renames: Mapping[str, str] | None = None,
 ) -> PartitionedScores:
     """Score every lead `leads` names (Parquet: a file, a folder or a glob) as of `as_of`, with
@@ -196,7 +197,15 @@ def score_on_cluster(
         model = scorer.save(scratch / "model")  # each worker loads it once (`_scorer_at`)
         futures = [
             cluster.client.submit(
-                _score_bucket, model, scratch, bucket, out, as_of, reasons, version, pure=False
+                _score_bucket,
+                model,
+                scratch,
+                bucket,
+                out,
+                as_of,
+                (reasons, next_steps),
+                version,
+                pure=False,
             )
             for bucket in range(buckets)
         ]
@@ -226,7 +235,7 @@ def _score_bucket(
     bucket: int,
     out: Path,
     as_of: int,
-    reasons: int,
+    counts: tuple[int, int],
     version: str,
 ) -> tuple[int, int]:
     """One bucket, on a worker: read, featurise, score, write atomically. Returns the leads
@@ -239,7 +248,10 @@ def _score_bucket(
     features = bucket_features(
         leads, activities, np.full(len(leads), as_of, dtype=np.int64), scorer.feature_set
     )
-    table = scored_table(scorer.score_frame(features, reasons=reasons), version)
+    reasons, next_steps = counts
+    table = scored_table(
+        scorer.score_frame(features, reasons=reasons, next_steps=next_steps), version
+    )
     target = out / f"part-{bucket:05d}.parquet"
     partial = out / f".part-{bucket:05d}.{uuid.uuid4().hex}.partial"
     table.to_parquet(partial, index=False)

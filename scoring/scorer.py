@@ -27,6 +27,7 @@ from features import GROUPS, LEAD_ID, FeatureSet, FeatureValue, OnlineFeatures, 
 from scoring.calibrator import Calibrator
 from scoring.encoding import FeatureEncoder
 from scoring.errors import ModelArtifactError, TablesTooLarge
+from scoring.next_steps import NextStep, NextSteps
 from scoring.path_attribution import PathExplainer, has_linear_trees
 from scoring.policy import Grade, Policy, Recommendation
 from scoring.treeshap import TreeShapTables
@@ -77,6 +78,8 @@ class ScoredLead:
     # many of its category values training never saw (that row holds them as missing).
     encoded: np.ndarray | None = None
     unseen_values: int = 0
+    # The fewest actionable moves the model expects to carry the lead over its next threshold.
+    next_steps: list[NextStep] | None = None
 
 
 class LeadScorer:
@@ -92,8 +95,10 @@ class LeadScorer:
         metadata: Mapping[str, Any] | None = None,
         segment_by: str | None = None,
         segments: Mapping[str, LeadScorer] | None = None,
+        next_steps: NextSteps | None = None,
     ) -> None:
         self.feature_set = feature_set
+        self.next_steps = next_steps
         self.segment_by = segment_by
         self.segments = dict(segments or {})
         self.encoder = encoder
@@ -176,8 +181,10 @@ class LeadScorer:
         as_of: Moment | Sequence[Moment],
         *,
         reasons: int = 5,
+        next_steps: int = 0,
     ) -> list[ScoredLead]:
-        """Score live leads (attributes plus `activities`) as of one moment, or one each."""
+        """Score live leads (attributes plus `activities`) as of one moment, or one each; with
+        `next_steps`, up to that many next steps for each lead below SQL."""
         moments = as_of if isinstance(as_of, list | tuple) else [as_of] * len(leads)
         if self.aliases:
             names = self.aliases
@@ -189,9 +196,9 @@ class LeadScorer:
         values = [lead_values for lead_values, _ in checked]
         lead_ids = [_lead_id(lead) for lead in leads]
         if self.segments:
-            results = self._route(lead_ids, values, reasons)
+            results = self._route(lead_ids, values, reasons, next_steps)
         else:
-            results = self._score_values(lead_ids, values, reasons)
+            results = self._score_values(lead_ids, values, reasons, next_steps)
         for result, lead, (_, unused) in zip(results, leads, checked, strict=True):
             sent = self._unused_input(lead, unused)
             if sent:
@@ -224,15 +231,23 @@ class LeadScorer:
         return found
 
     def _score_values(
-        self, lead_ids: list[str | None], values: list[Mapping[str, FeatureValue]], reasons: int
+        self,
+        lead_ids: list[str | None],
+        values: list[Mapping[str, FeatureValue]],
+        reasons: int,
+        next_steps: int = 0,
     ) -> list[ScoredLead]:
         if self.booster is None:
             return self._rules_only(lead_ids, values)
         matrix = np.array([self.encoder.transform_one(v) for v in values], dtype=np.float64)
-        return self._score(lead_ids, matrix, values, reasons)
+        return self._score(lead_ids, matrix, values, reasons, next_steps)
 
     def _route(
-        self, lead_ids: list[str | None], values: list[Mapping[str, FeatureValue]], reasons: int
+        self,
+        lead_ids: list[str | None],
+        values: list[Mapping[str, FeatureValue]],
+        reasons: int,
+        next_steps: int = 0,
     ) -> list[ScoredLead]:
         """Each lead to the model of its segment, or to this (global) model when there is none."""
         groups: dict[str | None, list[int]] = {}
@@ -243,21 +258,23 @@ class LeadScorer:
         for key, rows in groups.items():
             scorer = self if key is None else self.segments[key]
             scored = scorer._score_values(
-                [lead_ids[r] for r in rows], [values[r] for r in rows], reasons
+                [lead_ids[r] for r in rows], [values[r] for r in rows], reasons, next_steps
             )
             for row, result in zip(rows, scored, strict=True):
                 results[row] = dataclasses.replace(result, segment=key)
         return [r for r in results if r is not None]
 
-    def score_frame(self, features: pd.DataFrame, *, reasons: int = 5) -> list[ScoredLead]:
+    def score_frame(
+        self, features: pd.DataFrame, *, reasons: int = 5, next_steps: int = 0
+    ) -> list[ScoredLead]:
         """Score leads whose features the batch engine already built (indexed by lead_id)."""
         records = _records(features[self._names])
         lead_ids = [str(i) for i in features.index]
         if self.segments:
-            return self._route(lead_ids, records, reasons)
+            return self._route(lead_ids, records, reasons, next_steps)
         if self.booster is None:
             return self._rules_only(lead_ids, records)
-        return self._score(lead_ids, self.encoder.transform(features), records, reasons)
+        return self._score(lead_ids, self.encoder.transform(features), records, reasons, next_steps)
 
     def _rules_only(
         self, lead_ids: list[str | None], values: list[Mapping[str, FeatureValue]]
@@ -281,6 +298,7 @@ class LeadScorer:
         matrix: np.ndarray,
         values: list[Mapping[str, FeatureValue]],
         reasons: int,
+        next_steps: int = 0,
     ) -> list[ScoredLead]:
         """Array work for all leads at once; then one light Python pass to word each answer."""
         if len(matrix) == 0:
@@ -338,6 +356,19 @@ class LeadScorer:
                     unseen_values=len(unseen),
                 )
             )
+        if next_steps > 0 and self.next_steps is not None:
+            found = self.next_steps.find(
+                matrix,
+                raw,
+                [r.score for r in results],
+                [r.recommendation for r in results],
+                values,
+                self.calibrator,
+                self.policy,
+                next_steps,
+            )
+            for result, steps in zip(results, found, strict=True):
+                result.next_steps = steps
         return results
 
     def _unseen(self, values: Mapping[str, FeatureValue]) -> list[str]:
@@ -375,6 +406,7 @@ class LeadScorer:
             "metadata": self.metadata,
             "segment_by": self.segment_by,
             "segments": {key: f"segment-{i}" for i, key in enumerate(self.segments)},
+            "next_steps": None if self.next_steps is None else self.next_steps.to_dict(),
         }
         for i, scorer in enumerate(self.segments.values()):
             scorer.save(path / "segments" / f"segment-{i}")
@@ -402,6 +434,7 @@ class LeadScorer:
                 "retrain the model with this version of leadscore"
             )
         feature_set = FeatureSet.from_dict(document["feature_set"])
+        moves = document.get("next_steps")  # none in models saved before next steps
         return cls(
             feature_set=feature_set,
             encoder=FeatureEncoder.from_dict(feature_set, document["encoder"]),
@@ -414,6 +447,11 @@ class LeadScorer:
                 key: cls.load(path / "segments" / folder)
                 for key, folder in document.get("segments", {}).items()
             },
+            next_steps=(
+                None
+                if moves is None or booster is None
+                else NextSteps.from_dict(booster, feature_set.names, moves)
+            ),
         )
 
 

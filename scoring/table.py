@@ -1,4 +1,5 @@
-"""Scored leads as the table `leadscore score` writes: one row per lead, reasons as JSON. One
+"""Scored leads as the table `leadscore score` writes: one row per lead, reasons and next steps
+as JSON. One
 place, so the single-process job and the per-partition job on a cluster write the same bytes."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from scoring.scorer import ScoredLead
 
 SCORE_COLUMNS = [
     "lead_id", "score", "probability", "grade", "recommendation", "recommendation_reason",
-    "reasons", "warnings", "model_version",
+    "reasons", "next_steps", "warnings", "model_version",
 ]  # fmt: skip
 
 
@@ -27,6 +28,7 @@ def scored_table(scored: Sequence[ScoredLead], version: str) -> pd.DataFrame:
             "recommendation": [s.recommendation for s in scored],
             "recommendation_reason": [s.recommendation_reason for s in scored],
             "reasons": [_reasons_json(s) for s in scored],
+            "next_steps": [_next_steps_json(s) for s in scored],
             "warnings": ["; ".join(s.warnings) for s in scored],
             "model_version": version,
         },
@@ -38,4 +40,13 @@ def _reasons_json(scored: ScoredLead) -> str:
     return orjson.dumps(
         [{"feature": r.feature, "value": r.value, "contribution": round(r.contribution, 4),
           "direction": r.direction, "sentence": r.sentence} for r in scored.reasons]
+    ).decode()  # fmt: skip
+
+
+def _next_steps_json(scored: ScoredLead) -> str:
+    return orjson.dumps(
+        [{"moves": [{"feature": m.feature, "action": m.action, "before": m.before,
+                     "after": m.after} for m in step.moves],
+          "score": step.score, "recommendation": step.recommendation,
+          "sentence": step.sentence} for step in scored.next_steps or ()]
     ).decode()  # fmt: skip

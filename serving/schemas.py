@@ -193,6 +193,28 @@ class Reason(BaseModel):
     sentence: str = Field(examples=["Requested a demo 2 days ago"])
 
 
+class Move(BaseModel):
+    feature: str = Field(examples=["meeting_booked_count_30d"])
+    action: str = Field(description="The move in plain words.", examples=["Book a meeting"])
+    before: float | None = Field(description="The feature's value now.", examples=[0])
+    after: float = Field(description="Its value after the move.", examples=[1])
+
+
+class NextStep(BaseModel):
+    """At most two actionable moves the model expects to carry the lead over its next threshold.
+    What the model expects from history, not a promise: see the README's "Next steps"."""
+
+    moves: list[Move]
+    score: int = Field(ge=0, le=100, description="The score the model expects after the moves.")
+    probability: float = Field(ge=0, le=1)
+    recommendation: Literal["SQL", "MQL", "nurture", "disqualified"] = Field(
+        description="The recommendation the policy gives the lead after the moves."
+    )
+    sentence: str = Field(
+        examples=["Book a meeting: the model expects a score of 41 (SQL)."]
+    )
+
+
 class ModelRef(BaseModel):
     name: str = Field(examples=["lead-scoring"])
     version: str = Field(examples=["3"])
@@ -229,6 +251,17 @@ class Score(BaseModel):
     )
     source_score: float | None = Field(
         None, description="Sum of the pushes of where the lead came from."
+    )
+    account_score: float | None = Field(
+        None,
+        description="Sum of the pushes of the lead's account (its buying group); 0 for a model "
+        "without account features.",
+    )
+    next_steps: list[NextStep] = Field(
+        default_factory=list,
+        description="For a lead below SQL: the fewest actionable moves (at most 2) that the model "
+        "expects to carry it over its next threshold, largest lift first; empty when none does, "
+        "for an SQL, or with next_steps=0.",
     )
     state: Literal["scored", "insufficient_data"] = Field(
         description="insufficient_data: a rules-only model, too little history to score yet."

@@ -28,7 +28,9 @@ from training import (
     Dataset,
     LeadScoreTrainer,
     TrainingResult,
+    attach_next_steps,
     build_dataset,
+    demo_config,
     load_export,
     load_policy,
     train_and_register,
@@ -113,6 +115,9 @@ def demo_export(demo_dir: Path) -> CrmExport:
 def fitted(demo_dir: Path, demo_export: CrmExport) -> FittedModel:
     dataset = build_dataset(demo_export)
     trainer = LeadScoreTrainer(policy=load_policy(DEMO_POLICY)).fit(dataset)
+    moves = demo_config(demo_dir).next_steps
+    assert moves is not None  # the demo marks its engagement features as actionable
+    attach_next_steps(trainer, dataset, moves, None)
     return FittedModel(trainer, dataset, demo_dir)
 
 

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     )
     from training.examples import Dataset, LabelCounts, build_dataset, make_examples
     from training.gate import GateRules, current_champion, promote, refusals, rollback
+    from training.next_steps import attach_next_steps
     from training.pipeline import (
         ConfigCheck,
         RetrainOutcome,
@@ -68,6 +69,7 @@ _EXPORTS = {
     "TrainConfig": "training.train",
     "TrainingResult": "training.pipeline",
     "UnusableSplit": "training.errors",
+    "attach_next_steps": "training.next_steps",
     "audit": "training.audit",
     "build_dataset": "training.examples",
     "check_config": "training.pipeline",
@@ -114,6 +116,7 @@ __all__ = [
     "TrainConfig",
     "TrainingResult",
     "UnusableSplit",
+    "attach_next_steps",
     "audit",
     "build_dataset",
     "check_config",

@@ -657,6 +657,25 @@ def _observed_until(
     return max(latest) if latest else None
 
 
+# The demo's actionable features and how a rep or a campaign can move them: engagement a team
+# can ask for, not facts about the lead. A user marks their own in [next_steps]. "Today" is a
+# day since: few training leads acted within the very hour they were scored, too few to support
+# a move to 0.
+DEMO_NEXT_STEPS: dict[str, object] = {
+    "moves": {
+        "demo_request_count_30d": {"action": "Offer a demo", "rise": 1},
+        "meeting_booked_count_30d": {"action": "Book a meeting", "rise": 1},
+        "pricing_page_view_count_30d": {"action": "Send the pricing page", "rise": 1},
+        "webinar_attended_count_30d": {"action": "Get them to a webinar", "rise": 1},
+        "days_since_last_demo_request": {"action": "Get a demo request today", "set": 1},
+        "days_since_last_meeting_booked": {"action": "Meet them today", "set": 1},
+        "days_since_last_pricing_page_view": {"action": "Bring them back to pricing today",
+                                              "set": 1},
+        "days_since_last_webinar_attended": {"action": "Get them to today's webinar", "set": 1},
+    }
+}  # fmt: skip
+
+
 def demo_config(directory: str | Path) -> DatasetConfig:
     """The config of an export folder in the demo's layout (leads, activities, outcomes)."""
     folder = Path(directory)
@@ -682,6 +701,7 @@ def demo_config(directory: str | Path) -> DatasetConfig:
         (folder / f"activities{s}").is_file() for s in (".parquet", ".csv")
     ):
         raw["activities"] = {"path": table("activities")}
+        raw["next_steps"] = DEMO_NEXT_STEPS
     return parse_config(raw, source=str(folder), base=folder)
 
 

@@ -46,6 +46,7 @@ from training.evaluate import (
 )
 from training.examples import Dataset, build_dataset
 from training.gate import GateDecision, GateRules, HoldoutWindow
+from training.next_steps import attach_next_steps
 from training.policy import PolicyChoice, PolicySpec, load_policy, policy_change
 from training.profile import DataProfile, profile
 from training.registry import Registration, RunRecord
@@ -233,6 +234,12 @@ def train_and_register(
         scorer.segments = segments.scorers
         scorer.metadata["segments"] = segments.metrics
         scorer.metadata["segment_fallback"] = segments.fallback
+    if dataset_config.next_steps is not None:
+        moves = attach_next_steps(
+            trainer, dataset, dataset_config.next_steps, dataset_config.location
+        )
+        for note in moves.left_out:
+            on_step(f"Next steps: left out {note}")
     on_step("Fitting the logistic-regression baseline and measuring drift")
     baseline_holdout = baseline_probabilities(dataset, splits)
     holdout_labels = dataset.labels[splits["holdout"]]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -57,7 +57,16 @@ STRICT_PARAMETER = {
     "(the `warnings` of the answer), instead of scoring it.",
     "schema": {"type": "boolean", "default": False},
 }
-QUERY_PARAMETERS = [REASONS_PARAMETER, STRICT_PARAMETER]
+MAX_NEXT_STEPS = 10
+NEXT_STEPS_PARAMETER = {
+    "name": "next_steps",
+    "in": "query",
+    "required": False,
+    "description": "How many next steps to return for a lead below SQL; 0 turns them off. "
+    "Default 3 (LEADSCORE_DEFAULT_NEXT_STEPS).",
+    "schema": {"type": "integer", "minimum": 0, "maximum": MAX_NEXT_STEPS},
+}
+QUERY_PARAMETERS = [REASONS_PARAMETER, NEXT_STEPS_PARAMETER, STRICT_PARAMETER]
 
 
 ALL_OR_NOTHING_PARAMETER = {
@@ -73,13 +82,14 @@ CONTROL_REASON = (
     "score, so that the policy's effect on outcomes can be measured"
 )
 BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
-LEAD_PARAMETERS = frozenset({"reasons", "strict"})
+LEAD_PARAMETERS = frozenset({"reasons", "next_steps", "strict"})
 BATCH_PARAMETERS = LEAD_PARAMETERS | {"all_or_nothing"}
 
 
 @dataclass(frozen=True)
 class Options:
     reasons: int
+    next_steps: int
     strict: bool
     all_or_nothing: bool = False
 
@@ -137,19 +147,23 @@ def _resolve(request: Request, *, batch: bool = False) -> tuple[Scoring, Options
             f"{', '.join(sorted(known))}",
             field=unknown[0][:40],
         )
-    text = query.get("reasons")
-    reasons = scoring.settings.default_reasons
-    if text is not None:
-        # ASCII digits only: str.isdigit() also takes '²', which int() refuses.
-        if not (text.isascii() and text.isdigit() and len(text) <= 2) or int(text) > MAX_REASONS:
-            raise InvalidParameter(
-                f"reasons: expected a whole number from 0 to {MAX_REASONS}, got {text[:20]!r}",
-                field="reasons",
-            )
-        reasons = int(text)
+    reasons = _count(query, "reasons", scoring.settings.default_reasons, MAX_REASONS)
+    next_steps = _count(query, "next_steps", scoring.settings.default_next_steps, MAX_NEXT_STEPS)
     names = ("strict", "all_or_nothing") if batch else ("strict",)
     flags = {name: _flag(query.get(name, "false"), name) for name in names}
-    return scoring, Options(reasons, **flags)
+    return scoring, Options(reasons, next_steps, **flags)
+
+
+def _count(query: Mapping[str, str], name: str, default: int, most: int) -> int:
+    text = query.get(name)
+    if text is None:
+        return default
+    # ASCII digits only: str.isdigit() also takes '²', which int() refuses.
+    if not (text.isascii() and text.isdigit() and len(text) <= 2) or int(text) > most:
+        raise InvalidParameter(
+            f"{name}: expected a whole number from 0 to {most}, got {text[:20]!r}", field=name
+        )
+    return int(text)
 
 
 def _flag(text: str, name: str) -> bool:
@@ -203,7 +217,7 @@ def _score(
                 field=_field(batch, index, "activities"),
             )
     todo = {i: lead for i, lead in enumerate(answers) if isinstance(lead, Lead)}
-    results = _scored(model, list(todo.values()), now, options.reasons)
+    results = _scored(model, list(todo.values()), now, options)
     kept: list[tuple[int, ScoredLead]] = []
     for index, result in zip(todo, results, strict=True):
         if isinstance(result, InvalidLeadError):
@@ -266,22 +280,23 @@ def _score(
 
 
 def _scored(
-    model: LoadedModel, leads: list[Lead], now: datetime, reasons: int
+    model: LoadedModel, leads: list[Lead], now: datetime, options: Options
 ) -> list[ScoredLead | InvalidLeadError]:
     """Score together; when one lead cannot be scored, score each alone to find which."""
     if not leads:
         return []
     mappings = [lead.as_mapping() for lead in leads]
     moments = [lead.as_of or now for lead in leads]
+    counts = {"reasons": options.reasons, "next_steps": options.next_steps}
     try:
-        return list(model.scorer.score_leads(mappings, moments, reasons=reasons))
+        return list(model.scorer.score_leads(mappings, moments, **counts))
     except InvalidLeadError:
         if len(leads) == 1:
             raise
     found: list[ScoredLead | InvalidLeadError] = []
     for mapping, moment in zip(mappings, moments, strict=True):
         try:
-            found.extend(model.scorer.score_leads([mapping], [moment], reasons=reasons))
+            found.extend(model.scorer.score_leads([mapping], [moment], **counts))
         except InvalidLeadError as error:
             found.append(error)
     return found
@@ -338,6 +353,20 @@ def _answer(
         "fit_score": groups.get("fit"),
         "engagement_score": groups.get("engagement"),
         "source_score": groups.get("source"),
+        "account_score": groups.get("account"),
+        "next_steps": [
+            {
+                "moves": [
+                    {"feature": m.feature, "action": m.action, "before": m.before, "after": m.after}
+                    for m in step.moves
+                ],
+                "score": step.score,
+                "probability": step.probability,
+                "recommendation": step.recommendation,
+                "sentence": step.sentence,
+            }
+            for step in result.next_steps or ()
+        ],
         "state": result.state,
         "state_reason": result.state_reason,
         "trend": score_trend(result.score, previous),

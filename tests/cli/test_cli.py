@@ -171,12 +171,14 @@ def test_serve_refuses_a_public_address_without_api_keys(monkeypatch: pytest.Mon
 def test_scoring_in_forked_slices_gives_the_same_rows(fitted: FittedModel) -> None:
     scorer = fitted.trainer.scorer_
     features = fitted.dataset.features.iloc[:230]
-    alone = score_table(scorer, features, reasons=5, version="1", workers=1, slice_size=50)
-    forked = score_table(scorer, features, reasons=5, version="1", workers=2, slice_size=50)
+    job = {"reasons": 5, "next_steps": 3, "version": "1", "slice_size": 50}
+    alone = score_table(scorer, features, workers=1, **job)
+    forked = score_table(scorer, features, workers=2, **job)
     pd.testing.assert_frame_equal(alone, forked)
     assert list(alone["lead_id"]) == [str(i) for i in features.index]
     assert json.loads(alone["reasons"].iloc[0])[0].keys() == {
         "feature", "value", "contribution", "direction", "sentence"
     }  # fmt: skip
-    empty = score_table(scorer, features.iloc[:0], reasons=5, version="1", workers=2)
+    assert any(json.loads(cell) for cell in alone["next_steps"])
+    empty = score_table(scorer, features.iloc[:0], workers=2, **job)
     assert empty.empty and list(empty.columns) == list(alone.columns)

@@ -37,7 +37,7 @@ def _single_process(fitted: FittedModel, leads: pd.DataFrame, events: pd.DataFra
     features = build_features(
         leads, events, np.full(len(leads), AS_OF, dtype=np.int64), scorer.feature_set
     )
-    return score_table(scorer, features, reasons=5, version="7", workers=1)
+    return score_table(scorer, features, reasons=5, next_steps=3, version="7", workers=1)
 
 
 def _read_scores(result: PartitionedScores) -> pd.DataFrame:
@@ -57,6 +57,7 @@ def test_scores_on_the_cluster_equal_the_single_process_scorer_row_for_row(
         out=tmp_path / "scores",
         as_of=AS_OF,
         reasons=5,
+        next_steps=3,
         version="7",
     )
     expected = _single_process(fitted, leads, events)

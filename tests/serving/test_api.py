@@ -216,8 +216,8 @@ def test_openapi_documents_examples(client: TestClient) -> None:
     assert "/v1/score" in spec["paths"] and "/v1/score/batch" in spec["paths"]
     assert spec["components"]["schemas"]["Lead"]["examples"][0]["lead_id"] == "L-1001"
     for path, body, parameters in (
-        ("/v1/score", "Lead", ["reasons", "strict"]),
-        ("/v1/score/batch", "BatchRequest", ["reasons", "strict", "all_or_nothing"]),
+        ("/v1/score", "Lead", ["reasons", "next_steps", "strict"]),
+        ("/v1/score/batch", "BatchRequest", ["reasons", "next_steps", "strict", "all_or_nothing"]),
     ):
         operation = spec["paths"][path]["post"]
         schema = operation["requestBody"]["content"]["application/json"]["schema"]
@@ -235,7 +235,9 @@ def test_reasons_speak_plainly_and_groups_add_up(client: TestClient) -> None:
     )
     all_reasons = client.post("/v1/score?reasons=50", json=IDEAL).json()
     total = sum(r["contribution"] for r in all_reasons["reasons"])
-    groups = body["fit_score"] + body["engagement_score"] + body["source_score"]
+    groups = (
+        body["fit_score"] + body["engagement_score"] + body["source_score"] + body["account_score"]
+    )
     assert abs(total - groups) < 1e-9
     assert body["engagement_score"] > 0  # the demo request and pricing view push up
     assert client.post("/v1/score?reasons=0", json=IDEAL).json()["fit_score"] is None

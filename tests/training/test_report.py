@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import json
+import html
 import re
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from typer.testing import CliRunner
 from leadscore.cli import app
 from tests.conftest import FittedModel, TrainedModel
 from tests.helpers import headless_chromium
+from training.data import DEMO_NEXT_STEPS
 from training.report import LEADS_TO_CALL_ARTIFACT, render_report
 from training.report.words import RANGE_DASH
 
@@ -26,6 +28,7 @@ SECTIONS = (
     "Week by week",
     "Lead source and campaign quality",
     "What drives conversion",
+    "Which moves turn MQLs into SQLs",
     "Which values convert",
     "Lift and gain",
     "Are the scores honest?",
@@ -105,6 +108,20 @@ def test_report_has_every_section_and_fetches_nothing(report_file: Path) -> None
     _assert_complete_and_self_contained(page)
     assert "lead-scoring</b> version 1" in page
     assert f"open leads listed in <code>{LEADS_TO_CALL_ARTIFACT}</code>" in page
+
+
+def test_report_says_which_moves_turn_mqls_into_sqls_and_that_it_is_no_promise(
+    report_file: Path,
+) -> None:
+    page = report_file.read_text()
+    section = page.split("Which moves turn MQLs into SQLs</h2>")[1].split("</section>")[0]
+    assert "not a promise" in section and "does not" in section
+    rows = re.findall(r"<tr><td>([^<]+)</td><td class=num>([\d,]+)</td>", section)
+    assert rows, section
+    actions = {move["action"] for move in DEMO_NEXT_STEPS["moves"].values()}
+    assert {html.unescape(action) for action, _ in rows} <= actions
+    counts = [int(count.replace(",", "")) for _, count in rows]
+    assert counts == sorted(counts, reverse=True) and counts[0] > 0
 
 
 @pytest.mark.integration

@@ -23,6 +23,7 @@ from training.data import CrmExport
 from training.evaluate import expected_calibration_error
 from training.examples import Dataset
 from training.gate import GateDecision
+from training.next_steps import mql_moves
 from training.report import charts, holdout
 from training.report.calls import LEADS_TO_CALL_ARTIFACT, LEADS_TO_CALL_COLUMNS, leads_to_call
 from training.report.charts import reliability_png
@@ -51,6 +52,7 @@ GROUP_WORDS = {
     "fit": "Who the lead is (industry, size, seniority)",
     "engagement": "What the lead did (visits, demo requests, meetings)",
     "source": "Where the lead came from (channel, campaign, when)",
+    "account": "The lead's account (colleagues engaged, earlier leads and wins)",
 }
 POINTS_WORDS = (
     "A push is counted in score points: the lead's score (0 to 100) minus the score it would have "
@@ -137,9 +139,26 @@ def render_report(
         lift=_lift(recent.labels, recent.probabilities),
         calibration=_calibration(recent.labels, recent.probabilities),
         what_if=_what_if(trainer.what_if_),
+        moves=_moves(scorer, features),
         card=_model_card(trainer, baseline_roc_auc, candidates),
         audit=_audit(audit, scorer.feature_set),
     )
+
+
+def _moves(scorer: LeadScorer, features: pd.DataFrame) -> Context | None:
+    """Which single moves would turn the most recent MQLs into SQLs, as the model expects."""
+    if scorer.next_steps is None:
+        return None
+    mqls, counts = mql_moves(scorer, features)
+    return {
+        "mqls": mqls,
+        "rows": [
+            {"action": action, "leads": count, "share": count / mqls if mqls else 0.0}
+            for action, count in counts.items()
+        ],
+        "offered": [move.action for move in scorer.next_steps.moves],
+        "min_support": scorer.next_steps.min_support,
+    }
 
 
 def _audit(audit: AuditReport | None, feature_set: FeatureSet) -> list[Context]:
