@@ -143,6 +143,17 @@ def test_audit_catches_the_planted_leaks_and_no_personal_value_reaches_any_artif
         f"models:/demo-own-export/{result.registration.version}", empty_store.mlflow_tracking_uri
     ).scorer
     assert registered.aliases == {"NumberOfEmployees": "company_size"}  # travels in the model
+    # The features the config declares are in the model, worded, and next steps come with it.
+    assert {"buying_intent", "email_click_rate_30d"} <= set(names)
+    lead = {"lead_id": "x", "created_at": "2026-03-01T09:00:00Z", "job_title": "VP Sales",
+            "activities": [{"activity_type": "pricing_page_view",
+                            "occurred_at": "2026-03-02T09:00:00Z"}]}  # fmt: skip
+    (scored,) = registered.score_leads([lead], "2026-03-03T09:00:00Z", reasons=50)
+    worded = {reason.feature: reason.sentence for reason in scored.reasons}
+    # One pricing page view a day old: 0.6 x 0.5^(1/3)
+    assert worded["buying_intent"] == "Buying intent is 0.48 (halves every 3 days)"
+    assert registered.next_steps is not None
+    assert {move.feature for move in registered.next_steps.moves} <= set(names)
     client = MlflowClient(empty_store.mlflow_tracking_uri)
     run = client.get_run(result.registration.run_id)
     assert "baseline_roc_auc" in run.data.metrics
