@@ -369,6 +369,8 @@ def _lead_positions(lead_ids: pd.Series, event_ids: pd.Series) -> np.ndarray:
     """Each event's position among `lead_ids` (-1 when it is no lead's), ids compared as Python
     compares them (42 and "42" differ). Text ids in Arrow are matched by Arrow, which never
     makes the millions of Python strings an object comparison needs."""
+    if len(event_ids) == 0:
+        return np.empty(0, dtype=np.int64)
     if _is_arrow_text(event_ids):
         import pyarrow as pa
         import pyarrow.compute as pc
