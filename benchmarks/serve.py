@@ -8,7 +8,9 @@ Starts `leadscore serve` and `mlflow models serve` on 127.0.0.1 with the same re
 and the same number of workers (2, then 1), and drives each with the same bounded load (one lead
 per request over 8 keep-alive connections, in rounds of fresh connections) from a separate
 process: req/s, p50 and p99 for each.
-Both return the same thing: score, top-5 reasons and recommendation. Then it sends 1,000-lead
+Both return the same thing: score, top-5 reasons and recommendation. Ours also answers a lead
+below SQL, whose answer carries 3 next steps (the search runs), with the same load. Then it sends
+1,000-lead
 batches to /v1/score/batch, and runs `leadscore score` on 200,000 generated leads, in explained
 leads/s. It stops what it started, and ends with the explained req/s and the ratio to MLflow.
 The prediction log is on, as in production: every answered score is committed to its local
@@ -184,6 +186,16 @@ def demo_batch(n_leads: int) -> dict[str, list[dict[str, Any]]]:
     return {"leads": batch}
 
 
+def lead_with_next_steps(base: str) -> dict[str, Any]:
+    """A demo lead below SQL whose answer carries next steps, found by asking the server."""
+    leads = demo_batch(300)["leads"]
+    answers = httpx.post(f"{base}/v1/score/batch?next_steps=3", json={"leads": leads}, timeout=60)
+    for lead, answer in zip(leads, answers.json()["scores"], strict=True):
+        if answer.get("next_steps"):
+            return lead
+    raise SystemExit("no demo lead got next steps: is the champion trained with `make demo`?")
+
+
 def score_command(env: dict[str, str], n_leads: int) -> dict[str, float]:
     """`leadscore score` on `n_leads` generated leads: its own leads/s, and over the wall clock."""
     with tempfile.TemporaryDirectory() as folder:
@@ -224,10 +236,15 @@ def single_lead(args: argparse.Namespace, env: dict[str, str], workers: int) -> 
         stack.callback(stop, theirs)
         wait_ready(f"http://127.0.0.1:{ours_port}/readyz", ours)
         wait_ready(f"http://127.0.0.1:{mlflow_port}/ping", theirs)
+        below_sql = json.dumps(lead_with_next_steps(f"http://127.0.0.1:{ours_port}"))
         results = {
             "leadscore": load_in_child(
                 f"http://127.0.0.1:{ours_port}/v1/score", lead, args.requests, args.connections,
                 warmup=200, rounds=args.rounds,
+            ),
+            "leadscore, next steps": load_in_child(
+                f"http://127.0.0.1:{ours_port}/v1/score?next_steps=3", below_sql, args.requests,
+                args.connections, warmup=200, rounds=args.rounds,
             ),
             "mlflow models serve": load_in_child(
                 f"http://127.0.0.1:{mlflow_port}/invocations",
@@ -270,7 +287,7 @@ def main() -> None:
     alone = single_lead(argparse.Namespace(**{**vars(args), "batches": 0}), env, 1)
     command = score_command(env, args.command_leads)
     for label, measured in ((f"{args.workers} workers", results), ("1 worker", alone)):
-        for name in ("leadscore", "mlflow models serve"):
+        for name in ("leadscore", "leadscore, next steps", "mlflow models serve"):
             r = measured[name]
             rounds = ", ".join(f"{rps:.0f}" for rps in r["rounds"])
             print(
@@ -293,6 +310,13 @@ def main() -> None:
     print(
         f"explained req/s (leadscore, {args.connections} connections): {ours['rps']:.0f} with "
         f"{args.workers} workers, {ours_one['rps']:.0f} with 1 worker"
+    )
+    steps, steps_one = results["leadscore, next steps"], alone["leadscore, next steps"]
+    print(
+        f"explained req/s with 3 next steps (a lead below SQL): {steps['rps']:.0f} with "
+        f"{args.workers} workers, {steps_one['rps']:.0f} with 1 worker (target >= 1,000: "
+        f"{steps_one['rps'] / 1000:.2f} of it with 1 worker); "
+        f"{steps_one['rps'] / ours_one['rps']:.2f}x the answer without"
     )
     print(
         f"ratio leadscore / mlflow models serve: {ours_one['rps'] / theirs_one['rps']:.1f}x "

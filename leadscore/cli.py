@@ -506,6 +506,7 @@ def score(
         previous_scores,
         score_table,
         score_trends,
+        with_accounts,
         write_scores,
     )
     from training import load_config, read_file
@@ -529,6 +530,7 @@ def score(
             )
             missing = _columns_missing(model, leads.columns, input_path, allow_missing)
             moment = to_micros(as_of or datetime.now(UTC), field="--as-of")
+            leads = with_accounts(model.scorer, leads, events, moment, source=str(input_path))
             features = build_features(
                 leads,
                 events,
@@ -628,6 +630,10 @@ def _score_on_cluster(
         )
     lead_names, activity_names = config_renames(load_config(config) if config else None)
     model = _load_model(model_uri)
+    if "accounts" in model.scorer.metadata:
+        raise ScoringInputError(
+            "this model reads accounts, whose contacts span partitions: score it without --dask"
+        )
     columns = [lead_names.get(c, c) for c in parquet_columns(leads)]
     missing = _columns_missing(model, columns, leads, allow_missing)
     moment = to_micros(as_of or datetime.now(UTC), field="--as-of")

@@ -13,10 +13,12 @@ from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import orjson
 import pandas as pd
 
 from features import ACTIVITY_TYPE, CREATED_AT, LEAD_ID, OCCURRED_AT
+from features.accounts import account_features
 from leadscore.crm_formats import CRM_NAMES, LAYOUTS, CrmName, crm_table
 from leadscore.errors import ScoringInputError
 from scoring import SCORE_COLUMNS, LeadScorer, Trend, score_trend, scored_table
@@ -184,6 +186,35 @@ def write_scores(
         size = f"{len(table):,} rows, {out.stat().st_size / 1024 / 1024:,.1f} MB"
         problems.append(f"{out.name} has {size}: {layout.too_large}")
     return problems
+
+
+def with_accounts(
+    scorer: LeadScorer,
+    leads: pd.DataFrame,
+    activities: pd.DataFrame | None,
+    as_of: int,
+    *,
+    source: str,
+) -> pd.DataFrame:
+    """`leads` with their account features as of `as_of`, for a model that reads accounts: the
+    colleagues are the file's other leads and their activities. The file has no outcomes, so
+    no colleague counts as won and every one created before `as_of` counts as open."""
+    spec = scorer.metadata.get("accounts")
+    if spec is None:
+        return leads
+    found = account_features(
+        leads,
+        activities,
+        None,
+        targets=leads[LEAD_ID].to_numpy(),
+        as_of_us=np.full(len(leads), as_of, dtype=np.int64),
+        key=spec["key"],
+        title_column=spec["title_column"],
+        high_intent=spec["high_intent"],
+        placeholders=spec["placeholders"],
+        source=source,
+    )
+    return leads.assign(**{name: found[name].to_numpy() for name in found.columns})
 
 
 # What forked workers read: set by score_table for the duration of one call.

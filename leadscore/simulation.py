@@ -31,7 +31,7 @@ SNAPSHOT = timedelta(days=demo_data.SNAPSHOT_DAYS)
 BATCH = 1000
 WEEK = timedelta(weeks=1)
 LEAD_FIELDS = ("source", "campaign", "country", "industry", "company_size", "job_title",
-               "email_domain")  # fmt: skip
+               "email_domain", "company_domain")  # fmt: skip
 
 
 @dataclass(frozen=True)

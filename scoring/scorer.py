@@ -111,8 +111,7 @@ class LeadScorer:
         self.aliases: dict[str, str] = dict(self.metadata.get("aliases", {}))
         self.online = OnlineFeatures(feature_set)
         self._names = feature_set.names
-        self._lead_columns = tuple(feature_set.lead_columns())  # sorted: the hint's candidates
-        self._read_columns = frozenset(self._lead_columns)
+        self._expect_columns()
         self._vocabularies = [
             (name, frozenset(lookup)) for name, lookup in getattr(encoder, "lookups_", {}).items()
         ]
@@ -131,6 +130,22 @@ class LeadScorer:
         if booster is not None and not linear:
             with contextlib.suppress(TablesTooLarge):
                 self._tables = TreeShapTables(booster)
+
+    def _expect_columns(self) -> None:
+        """The columns a lead should send (sorted: the unknown-field hint's candidates), with the
+        account key when the model reads accounts: the server finds the account's features."""
+        account_key = self.metadata.get("accounts", {}).get("key")
+        self._lead_columns = tuple(
+            sorted({*self.feature_set.lead_columns(), *([account_key] if account_key else [])})
+        )
+        self._read_columns = frozenset(self._lead_columns)
+
+    def read_accounts(self, spec: Mapping[str, Any]) -> None:
+        """Mark this model (and its segments) as reading accounts: `spec` names the account
+        key, title column, high-intent types and placeholders the server's book reads."""
+        for scorer in (self, *self.segments.values()):
+            scorer.metadata["accounts"] = dict(spec)
+            scorer._expect_columns()
 
     @classmethod
     def rules_only(

@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     max_activities_per_lead: int = Field(1000, ge=1, description="Activities of one lead.")
     max_body_bytes: int = Field(5_000_000, ge=1024, description="Size of one request body.")
     default_reasons: int = Field(5, ge=0, le=50, description="Reasons when none are asked.")
+    accounts_save_seconds: float = Field(
+        30.0, gt=0, description="How often the account book is saved beside the spool."
+    )
     default_next_steps: int = Field(
         3, ge=0, le=10, description="Next steps per lead below SQL when none are asked."
     )

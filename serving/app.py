@@ -12,6 +12,7 @@ import anyio
 from fastapi import FastAPI
 
 from scoring import Settings, load_settings
+from serving.accounts import Accounts
 from serving.bodies import document_bodies
 from serving.docs import install_docs
 from serving.drift import DriftWatch
@@ -20,8 +21,25 @@ from serving.loading import LoadedModel
 from serving.observe import BodyLimitAndMetrics, Metrics
 from serving.predlog import PredictionLog
 from serving.privacy import LeadKey
-from serving.routes import health, leads, metrics, model, outcomes, performance, report, score
-from serving.schemas import BatchRequest, ClosedOutcome, Lead, OpenOutcome, OutcomeBatch
+from serving.routes import (
+    accounts,
+    health,
+    leads,
+    metrics,
+    model,
+    outcomes,
+    performance,
+    report,
+    score,
+)
+from serving.schemas import (
+    AccountRequest,
+    BatchRequest,
+    ClosedOutcome,
+    Lead,
+    OpenOutcome,
+    OutcomeBatch,
+)
 from serving.swap import freeze_garbage, keep_current
 
 logger = logging.getLogger("leadscore.serving")
@@ -43,6 +61,8 @@ def create_app(settings: Settings | None = None, loaded: LoadedModel | None = No
         if settings.prediction_db:
             log = app.state.prediction_log = await asyncio.to_thread(_open_log, settings)
             watched.append(app.state.metrics.watch(log))
+        accounts = app.state.accounts
+        saver = asyncio.create_task(accounts.keep_saved()) if accounts.path is not None else None
         drift = app.state.drift = DriftWatch(
             settings, record=(lambda rows: log.record(rows, kind="drift")) if log else None
         ).start()
@@ -52,6 +72,7 @@ def create_app(settings: Settings | None = None, loaded: LoadedModel | None = No
         if loaded is not None:
             app.state.model, app.state.load_error = loaded, None
             drift.use(loaded.scorer, loaded.name, loaded.version)
+            accounts.use(loaded.scorer.metadata)
             freeze_garbage()
         keeper = (
             asyncio.create_task(keep_current(app))
@@ -63,6 +84,11 @@ def create_app(settings: Settings | None = None, loaded: LoadedModel | None = No
             keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await keeper
+        if saver is not None:
+            saver.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await saver
+            await asyncio.to_thread(accounts.save)
         app.state.metrics.forget(watched)
         await asyncio.to_thread(drift.close)
         if log is not None:  # the log this start opened, even if a later start replaced it
@@ -85,12 +111,21 @@ def create_app(settings: Settings | None = None, loaded: LoadedModel | None = No
     app.state.prediction_log = None
     app.state.drift = None
     app.state.lead_key = LeadKey(settings.secret)
+    # The account book is saved beside the prediction log's spool, when there is a log.
+    app.state.accounts = Accounts(
+        settings.prediction_spool.with_name(f"{settings.prediction_spool.stem}.accounts.json")
+        if settings.prediction_db
+        else None,
+        settings.secret,
+        settings.accounts_save_seconds,
+    )
     app.state.metrics = Metrics()
     app.add_middleware(
         BodyLimitAndMetrics, max_bytes=settings.max_body_bytes, metrics=app.state.metrics
     )
     install_error_handlers(app)
     app.include_router(score.router)
+    app.include_router(accounts.router)
     app.include_router(outcomes.router)
     app.include_router(leads.router)
     app.include_router(performance.router)
@@ -98,7 +133,9 @@ def create_app(settings: Settings | None = None, loaded: LoadedModel | None = No
     app.include_router(health.router)
     app.include_router(report.router)
     app.include_router(metrics.router)
-    document_bodies(app, [Lead, BatchRequest, ClosedOutcome, OpenOutcome, OutcomeBatch])
+    document_bodies(
+        app, [Lead, BatchRequest, AccountRequest, ClosedOutcome, OpenOutcome, OutcomeBatch]
+    )
     install_docs(app)
     return app
 

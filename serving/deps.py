@@ -15,6 +15,7 @@ import anyio
 from fastapi import Depends, Request
 
 from scoring import Settings
+from serving.accounts import Accounts
 from serving.drift import DriftWatch
 from serving.errors import ModelUnavailable
 from serving.loading import LoadedModel
@@ -51,6 +52,7 @@ class Scoring:
     batch_slot: anyio.CapacityLimiter
     lead_key: LeadKey
     drift: DriftWatch
+    accounts: Accounts
 
     def in_control(self, lead_key: str | None) -> bool:
         """Whether a lead is in the random control group: drawn from a hash of its id, so the
@@ -73,6 +75,7 @@ class Scoring:
             state.batch_slot,
             state.lead_key,
             state.drift,
+            state.accounts,
         )
 
 

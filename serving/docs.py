@@ -104,6 +104,7 @@ class Contract:
 ROUTES = {
     "POST /v1/score": Contract("score", model=True, body=True, log=True),
     "POST /v1/score/batch": Contract("score", model=True, body=True, batch=True, log=True),
+    "POST /v1/accounts/score": Contract("score", model=True, body=True, batch=True, log=True),
     "GET /v1/model": Contract("score", model=True),
     "POST /v1/outcomes": Contract("feedback", outcomes=True, log=True),
     "GET /v1/leads/{lead_id}/scores": Contract("score", reads_log=True),

@@ -210,9 +210,7 @@ class NextStep(BaseModel):
     recommendation: Literal["SQL", "MQL", "nurture", "disqualified"] = Field(
         description="The recommendation the policy gives the lead after the moves."
     )
-    sentence: str = Field(
-        examples=["Book a meeting: the model expects a score of 41 (SQL)."]
-    )
+    sentence: str = Field(examples=["Book a meeting: the model expects a score of 41 (SQL)."])
 
 
 class ModelRef(BaseModel):
@@ -298,6 +296,74 @@ class LeadError(BaseModel):
     index: int = Field(ge=0, description="The lead's position in the batch, from 0.")
     lead_id: str | None = Field(None, description="The lead's id, when it could be read.")
     error: ErrorDetail
+
+
+class AccountRequest(BaseModel):
+    """An account's contacts (leads), scored together: the account's score and reasons."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"account": "acme.example", "leads": [EXAMPLE_LEAD]}]},
+    )
+
+    account: str | None = Field(
+        None,
+        max_length=300,
+        description="The account (its key: a company domain or an account id); default the "
+        "account of the first lead.",
+    )
+    leads: list[Lead] = Field(
+        min_length=1, max_length=1000, description="The account's contacts, at most 1,000."
+    )
+
+
+class AccountContact(BaseModel):
+    lead_id: str | None
+    score: int | None = Field(ge=0, le=100)
+    probability: float | None = Field(ge=0, le=1)
+    recommendation: Literal["SQL", "MQL", "nurture", "disqualified"]
+
+
+class AccountReason(BaseModel):
+    feature: str = Field(examples=["account_engaged_contacts_30d"])
+    description: str
+    contribution: float = Field(
+        description="The feature's push summed over the account's contacts, in log-odds."
+    )
+    direction: Literal["up", "down"]
+    sentence: str = Field(
+        description="The sentence of the contact this feature pushed most, with its id."
+    )
+
+
+class AccountKnown(BaseModel):
+    """What the server's account state holds for the account, as of now."""
+
+    contacts: int = Field(ge=0, description="Contacts it knows.")
+    engaged_30d: int = Field(ge=0, description="Of them, those active in the last 30 days.")
+    open: int = Field(ge=0)
+    won: int = Field(ge=0)
+
+
+class AccountScore(BaseModel):
+    account: str | None
+    probability: float | None = Field(
+        ge=0,
+        le=1,
+        description="The chance that at least one of the contacts converts: 1 - the product "
+        "of (1 - p) over the contacts' calibrated probabilities, taking them as independent "
+        "(contacts of one account are not, so read it as an upper estimate).",
+    )
+    score: int | None = Field(ge=0, le=100, description="The probability x 100, rounded.")
+    aggregation: Literal["at_least_one_converts"] = "at_least_one_converts"
+    contacts: list[AccountContact] = Field(
+        description="The contacts scored, the most likely to convert first (at most 10)."
+    )
+    reasons: list[AccountReason] = Field(description="The top 5 pushes over all contacts.")
+    known: AccountKnown | None = Field(
+        None, description="The server's account state; null for a model without accounts."
+    )
+    model: ModelRef
 
 
 class BatchResponse(BaseModel):

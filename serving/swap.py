@@ -80,6 +80,7 @@ async def refresh(app: FastAPI) -> bool:
         return False
     state.model = loaded
     state.drift.use(loaded.scorer, loaded.name, loaded.version)
+    state.accounts.use(loaded.scorer.metadata)
     state.load_error = None
     freeze_garbage()
     logger.info(

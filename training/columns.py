@@ -24,7 +24,8 @@ from features import (
     feature_set,
     series_to_micros,
 )
-from training.config import DatasetConfig
+from features.accounts import ACCOUNT_COLUMNS
+from training.config import AccountsSection, DatasetConfig
 from training.data import CrmExport
 from training.errors import ConfigError
 
@@ -42,8 +43,10 @@ def feature_set_for(config: DatasetConfig, export: CrmExport) -> FeatureSet:
         date_parts=date_parts(export),
         placeholders=config.leads.placeholders,
     )
+    accounts = [c.feature() for c in ACCOUNT_COLUMNS] if config.accounts is not None else []
     return FeatureSet(
-        (*defaults, *declared_features(config, defaults)), placeholders=defaults.placeholders
+        (*defaults, *declared_features(config, defaults), *accounts),
+        placeholders=defaults.placeholders,
     )
 
 
@@ -62,15 +65,19 @@ def declared_features(config: DatasetConfig, defaults: FeatureSet) -> list[Featu
     return [declared.feature() for declared in config.features]
 
 
-def demo_feature_set(export: CrmExport) -> FeatureSet:
+def demo_feature_set(export: CrmExport, accounts: AccountsSection | None = None) -> FeatureSet:
     """The demo's declared columns, then every other lead column, as a user's export offers them:
-    the leakage audit decides which of these reach the model."""
+    the leakage audit decides which of these reach the model. With `accounts`, the account
+    features, and never the account key itself (an id of thousands of values)."""
     declared = {column.column for column in DEFAULT_COLUMNS}
     skip = {LEAD_ID, CREATED_AT, *declared, *export.timestamp_columns}
+    if accounts is not None:
+        skip.add(accounts.key)
     others = [_inferred(column, export.leads[column]) for column in export.leads.columns
               if column not in skip]  # fmt: skip
+    own = list(ACCOUNT_COLUMNS) if accounts is not None else []
     return feature_set(
-        [*DEFAULT_COLUMNS, *others],
+        [*DEFAULT_COLUMNS, *others, *own],
         ACTIVITY_TYPES,
         recency_types=HIGH_INTENT_ACTIVITIES,
         date_parts=date_parts(export),
@@ -96,6 +103,8 @@ def lead_columns(config: DatasetConfig, export: CrmExport) -> list[LeadColumn]:
     """The lead columns offered to the model, in the export's order, with kind and group."""
     leads = export.leads
     skip = {LEAD_ID, CREATED_AT, *config.leads.exclude, *export.timestamp_columns}
+    if config.accounts is not None:  # the account key is an id; its features come instead
+        skip.add(config.accounts.key)
     if config.leads.order:
         skip.add(config.leads.order)
     groups = config.leads.group_of

@@ -29,6 +29,7 @@ from features import (
     DataContractError,
     Problem,
     ValidationFailed,
+    parquet_columns,
     parquet_files,
     read_numbers,
     series_to_micros,
@@ -676,6 +677,17 @@ DEMO_NEXT_STEPS: dict[str, object] = {
 }  # fmt: skip
 
 
+# The demo's account: the company domain each lead gave (also when it wrote from webmail).
+DEMO_ACCOUNT_KEY = "company_domain"
+
+
+def _header(path: Path) -> list[str]:
+    """The column names of a CSV file, or of a Parquet file or folder of them."""
+    if path.suffix == ".csv":
+        return list(pd.read_csv(path, nrows=0).columns)
+    return parquet_columns(path)
+
+
 def demo_config(directory: str | Path) -> DatasetConfig:
     """The config of an export folder in the demo's layout (leads, activities, outcomes)."""
     folder = Path(directory)
@@ -692,11 +704,14 @@ def demo_config(directory: str | Path) -> DatasetConfig:
             source=str(folder),
         )
 
+    leads = table("leads")
     raw: dict[str, object] = {
         "dataset": {"name": folder.name},
-        "leads": {"path": table("leads"), "id": LEAD_ID, "created_at": CREATED_AT},
+        "leads": {"path": leads, "id": LEAD_ID, "created_at": CREATED_AT},
         "outcome": {"path": table("outcomes")},
     }
+    if DEMO_ACCOUNT_KEY in _header(folder / leads):  # leads roll up to their company
+        raw["accounts"] = {"key": DEMO_ACCOUNT_KEY}
     if (folder / "activities").is_dir() or any(
         (folder / f"activities{s}").is_file() for s in (".parquet", ".csv")
     ):

@@ -30,6 +30,8 @@ from features import (
     build_features,
     series_to_micros,
 )
+from features.accounts import account_features
+from training.config import AccountsSection
 from training.data import CrmExport
 
 SNAPSHOT_DELAY = timedelta(days=7)
@@ -167,9 +169,12 @@ def build_dataset(
     snapshot_delay_days: float = SNAPSHOT_DELAY.days,
     horizon_days: float = HORIZON.days,
     compute: FeatureBuilder = build_features,
+    accounts: AccountsSection | None = None,
 ) -> Dataset:
     """Label each lead at its snapshot and compute its features as of that moment, with
-    `compute` (the batch engine, or the same engine bucket by bucket on a cluster)."""
+    `compute` (the batch engine, or the same engine bucket by bucket on a cluster). With
+    `accounts`, each lead's account features as of its snapshot join its columns first, read
+    from every lead, activity and outcome of the export, strictly before that moment."""
     delay_us = timedelta(days=snapshot_delay_days) // ONE_MICROSECOND
     has_time = CREATED_AT in export.leads.columns
     closed_at = None
@@ -203,6 +208,8 @@ def build_dataset(
             "dataset config",
             source=export.location,
         )
+    if accounts is not None:
+        leads = with_account_features(export, leads, as_of, accounts)
     features = compute(
         leads,
         export.activities,
@@ -221,6 +228,27 @@ def build_dataset(
         leads=leads,
         closed_at=closed_at,
     )
+
+
+def with_account_features(
+    export: CrmExport, leads: pd.DataFrame, as_of: np.ndarray, accounts: AccountsSection
+) -> pd.DataFrame:
+    """`leads` with their account features as of `as_of` added as columns. Colleagues come from
+    the whole export; without outcome times (a label column) no lead counts as won or closed."""
+    found = account_features(
+        export.leads,
+        export.activities,
+        export.outcomes,
+        targets=leads[LEAD_ID].to_numpy(),
+        as_of_us=as_of,
+        key=accounts.key,
+        title_column=accounts.title_column,
+        **({} if accounts.high_intent is None else {"high_intent": accounts.high_intent}),
+        source=f"{export.location} leads",
+        activities_source=f"{export.location} activities",
+        outcomes_source=f"{export.location} outcomes",
+    )
+    return leads.assign(**{name: found[name].to_numpy() for name in found.columns})
 
 
 def _closed_at(outcomes: pd.DataFrame, lead_ids: pd.Series) -> np.ndarray:

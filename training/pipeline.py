@@ -21,7 +21,9 @@ from features import (
     ACTIVITY_TYPE,
     CREATED_AT,
     DEFAULT_FEATURES,
+    HIGH_INTENT_ACTIVITIES,
     LEAD_ID,
+    MICROS_PER_DAY,
     OCCURRED_AT,
     Attribute,
     FeatureSet,
@@ -33,7 +35,7 @@ from scoring import Cluster, LeadScorer, Policy, Settings, check_store
 from training import gate, registry
 from training.audit import AuditReport, audit
 from training.columns import demo_feature_set, feature_set_for
-from training.config import CostsSection, DatasetConfig
+from training.config import AccountsSection, CostsSection, DatasetConfig
 from training.data import CrmExport, demo_config, load_dataset
 from training.distributed import cluster_features, fit_on_cluster, rounds_on_sample
 from training.errors import ConfigError
@@ -44,7 +46,7 @@ from training.evaluate import (
     drift_report,
     worse_than_baseline,
 )
-from training.examples import Dataset, build_dataset
+from training.examples import Dataset, build_dataset, with_account_features
 from training.gate import GateDecision, GateRules, HoldoutWindow
 from training.next_steps import attach_next_steps
 from training.policy import PolicyChoice, PolicySpec, load_policy, policy_change
@@ -144,7 +146,9 @@ def train_and_register(
         export = load_dataset(dataset_config)
     if feature_set is None:
         feature_set = (
-            demo_feature_set(export) if config is None else feature_set_for(config, export)
+            demo_feature_set(export, dataset_config.accounts)
+            if config is None
+            else feature_set_for(config, export)
         )
     data_profile = profile(export.leads, feature_set)
     on_step("Building point-in-time features and labels")
@@ -154,6 +158,7 @@ def train_and_register(
         snapshot_delay_days=train_config.snapshot_delay_days,
         horizon_days=train_config.horizon_days,
         compute=build_features if cluster is None else partial(cluster_features, cluster),
+        accounts=dataset_config.accounts,
     )
     check_minimum(dataset.labels, train_config.min_per_class)
     splits = train_config.splits(dataset)
@@ -162,7 +167,9 @@ def train_and_register(
         dataset,
         splits,
         export.timestamp_columns,
-        open_leads=open_leads(export, dataset),
+        open_leads=open_leads(
+            export, dataset, dataset_config.accounts, train_config.snapshot_delay_days
+        ),
         auc_threshold=dataset_config.audit.auc_threshold,
         missingness_gap=dataset_config.audit.missingness_gap,
         allow=[*dataset_config.audit.allow, *allow_leaky],
@@ -234,6 +241,10 @@ def train_and_register(
         scorer.segments = segments.scorers
         scorer.metadata["segments"] = segments.metrics
         scorer.metadata["segment_fallback"] = segments.fallback
+    if dataset_config.accounts is not None:  # what the server's account book reads
+        trainer.scorer_.read_accounts(
+            account_spec(dataset_config.accounts, dataset_config.leads.placeholders)
+        )
     if dataset_config.next_steps is not None:
         moves = attach_next_steps(
             trainer, dataset, dataset_config.next_steps, dataset_config.location
@@ -513,6 +524,16 @@ class ConfigCheck:
     profile: DataProfile
 
 
+def account_spec(accounts: AccountsSection, placeholders: Sequence[str]) -> dict[str, Any]:
+    """The account columns a server's book reads, as the model's metadata carries them."""
+    return {
+        "key": accounts.key,
+        "title_column": accounts.title_column,
+        "high_intent": list(accounts.high_intent or HIGH_INTENT_ACTIVITIES),
+        "placeholders": list(placeholders),
+    }
+
+
 def check_config(
     config: DatasetConfig, policy: PolicySpec | None = None, policy_source: str | None = None
 ) -> ConfigCheck:
@@ -557,15 +578,26 @@ def check_segment_by(config: DatasetConfig, feature_set: FeatureSet) -> None:
         )
 
 
-def open_leads(export: CrmExport, dataset: Dataset) -> pd.DataFrame | None:
-    """Leads with no outcome yet and no training row: what a new lead looks like at scoring time."""
+def open_leads(
+    export: CrmExport,
+    dataset: Dataset,
+    accounts: AccountsSection | None = None,
+    snapshot_delay_days: float = 7.0,
+) -> pd.DataFrame | None:
+    """Leads with no outcome yet and no training row: what a new lead looks like at scoring time,
+    with its account features as of its snapshot when the model reads accounts."""
     if export.outcomes is None:
         return None
     ids = export.leads[LEAD_ID].astype(object)
     decided = ids.isin(export.outcomes[LEAD_ID].astype(object)) | ids.isin(
         dataset.features.index.astype(object)
     )
-    return export.leads.loc[~decided.to_numpy()]
+    still_open = export.leads.loc[~decided.to_numpy()]
+    if accounts is None:
+        return still_open
+    created = series_to_micros(still_open[CREATED_AT], source="leads", column=CREATED_AT)
+    as_of = created + int(snapshot_delay_days * MICROS_PER_DAY)
+    return with_account_features(export, still_open.reset_index(drop=True), as_of, accounts)
 
 
 def _check_policy_features(choice: PolicyChoice, feature_set: FeatureSet) -> None:

@@ -69,6 +69,10 @@ async def post_outcomes(request: Request) -> Response:
             "the prediction log cannot keep these outcomes (its spool is full or its disk is), "
             "so they are not acknowledged; try again later"
         ) from None
+    accounts = request.app.state.accounts
+    for outcome in outcomes:
+        if isinstance(outcome, ClosedOutcome):  # closes the contact in its account's state
+            accounts.outcome(str(outcome.lead_id), outcome.status, outcome.closed_at)
     accepted = OutcomesAccepted(outcomes=len(outcomes), events=len(rows))
     return Response(accepted.model_dump_json(), media_type="application/json")
 

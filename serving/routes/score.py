@@ -217,7 +217,7 @@ def _score(
                 field=_field(batch, index, "activities"),
             )
     todo = {i: lead for i, lead in enumerate(answers) if isinstance(lead, Lead)}
-    results = _scored(model, list(todo.values()), now, options)
+    results = _scored(scoring, list(todo.values()), now, options)
     kept: list[tuple[int, ScoredLead]] = []
     for index, result in zip(todo, results, strict=True):
         if isinstance(result, InvalidLeadError):
@@ -280,25 +280,37 @@ def _score(
 
 
 def _scored(
-    model: LoadedModel, leads: list[Lead], now: datetime, options: Options
+    scoring: Scoring, leads: list[Lead], now: datetime, options: Options
 ) -> list[ScoredLead | InvalidLeadError]:
-    """Score together; when one lead cannot be scored, score each alone to find which."""
+    """Score together; when one lead cannot be scored, score each alone to find which. With a
+    model that reads accounts, each lead gets its account's features first, and the scored
+    leads are observed into the account book after."""
     if not leads:
         return []
+    scorer = scoring.model.scorer
     mappings = [lead.as_mapping() for lead in leads]
     moments = [lead.as_of or now for lead in leads]
     counts = {"reasons": options.reasons, "next_steps": options.next_steps}
+    scoring.accounts.add_features(mappings, moments)
     try:
-        return list(model.scorer.score_leads(mappings, moments, **counts))
+        found: list[ScoredLead | InvalidLeadError] = list(
+            scorer.score_leads(mappings, moments, **counts)
+        )
     except InvalidLeadError:
         if len(leads) == 1:
             raise
-    found: list[ScoredLead | InvalidLeadError] = []
-    for mapping, moment in zip(mappings, moments, strict=True):
-        try:
-            found.extend(model.scorer.score_leads([mapping], [moment], **counts))
-        except InvalidLeadError as error:
-            found.append(error)
+        found = []
+        for mapping, moment in zip(mappings, moments, strict=True):
+            try:
+                found.extend(scorer.score_leads([mapping], [moment], **counts))
+            except InvalidLeadError as error:
+                found.append(error)
+    scored = [i for i, result in enumerate(found) if not isinstance(result, InvalidLeadError)]
+    problems = scoring.accounts.observe([mappings[i] for i in scored], [moments[i] for i in scored])
+    for i, problem in zip(scored, problems, strict=True):
+        result = found[i]
+        if problem is not None and not isinstance(result, InvalidLeadError):
+            result.warnings = (*result.warnings, problem)
     return found
 
 

@@ -51,6 +51,7 @@ FEWER_REQUESTS = {"GET /v1/performance": 100}
 OPERATIONS = [
     "POST /v1/score",
     "POST /v1/score/batch",
+    "POST /v1/accounts/score",
     "POST /v1/outcomes",
     "GET /v1/leads/{lead_id}/scores",
     "GET /v1/performance",

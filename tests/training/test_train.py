@@ -212,7 +212,7 @@ def test_deeper_trees_train_and_explain(
     """Trees with a dozen splits each (num_leaves 13) get exact tables, not a crash."""
     config = (Path(__file__).parents[2] / "examples" / "demo.toml").read_text()
     config = config.replace("../data/demo", str(demo_dir))
-    config += "\n[model]\nnum_leaves = 13\nlearning_rate = 0.1\n"
+    config += "\n[model]\nnum_leaves = 13\nlearning_rate = 0.2\n"
     (tmp_path / "deep.toml").write_text(config)
     result = train_and_register(empty_store, config=load_config(tmp_path / "deep.toml"))
     scorer = result.trainer.scorer_
