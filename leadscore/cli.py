@@ -528,9 +528,9 @@ def score(
                 dataset_config,
                 source=str(input_path),
             )
-            missing = _columns_missing(model, leads.columns, input_path, allow_missing)
             moment = to_micros(as_of or datetime.now(UTC), field="--as-of")
             leads = with_accounts(model.scorer, leads, events, moment, source=str(input_path))
+            missing = _columns_missing(model, leads.columns, input_path, allow_missing)
             features = build_features(
                 leads,
                 events,
@@ -572,9 +572,16 @@ def score(
 def _columns_missing(
     model: LoadedModel, columns: Iterable[str], source: Path, allow_missing: bool
 ) -> list[str]:
-    """The columns the model reads that the file lacks: refused unless --allow-missing."""
+    """The columns the model reads that the file lacks: refused unless --allow-missing. A model
+    that reads accounts needs the account key, from which its account features come."""
     present = set(columns)
-    missing = [c for c in model.scorer.feature_set.lead_columns() if c not in present]
+    wanted = model.scorer.feature_set.lead_columns()
+    accounts = model.scorer.metadata.get("accounts")
+    if accounts is not None and accounts["key"] not in present:
+        from features.accounts import ACCOUNT_FEATURE_NAMES
+
+        wanted = [accounts["key"], *(c for c in wanted if c not in ACCOUNT_FEATURE_NAMES)]
+    missing = [c for c in wanted if c not in present]
     if missing and not allow_missing:
         raise ScoringInputError(
             f"{source}: expected the columns the model reads, missing {missing}; map them with "

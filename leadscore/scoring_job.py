@@ -200,7 +200,7 @@ def with_accounts(
     colleagues are the file's other leads and their activities. The file has no outcomes, so
     no colleague counts as won and every one created before `as_of` counts as open."""
     spec = scorer.metadata.get("accounts")
-    if spec is None:
+    if spec is None or spec["key"] not in leads.columns:  # a missing key is said by the caller
         return leads
     found = account_features(
         leads,

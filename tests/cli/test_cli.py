@@ -182,3 +182,20 @@ def test_scoring_in_forked_slices_gives_the_same_rows(fitted: FittedModel) -> No
     assert any(json.loads(cell) for cell in alone["next_steps"])
     empty = score_table(scorer, features.iloc[:0], workers=2, **job)
     assert empty.empty and list(empty.columns) == list(alone.columns)
+
+
+def test_scoring_a_file_without_the_account_key_names_it(
+    trained: TrainedModel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo model reads accounts: its account features come from the file's company_domain
+    and the other leads of each company, so a file without that column is refused naming it."""
+    monkeypatch.setenv("LEADSCORE_MLFLOW_TRACKING_URI", trained.settings.mlflow_tracking_uri)
+    leads = pd.read_parquet(trained.data_dir / "leads.parquet").head(300)
+    leads.drop(columns=["company_domain"]).to_csv(tmp_path / "leads.csv", index=False)
+    command = ["score", "--input", str(tmp_path / "leads.csv"), "--out", str(tmp_path / "s.csv")]
+    refused = runner.invoke(app, command)
+    assert refused.exit_code == 1
+    assert "missing ['company_domain']" in " ".join(refused.output.split())
+    allowed = runner.invoke(app, [*command, "--allow-missing"])
+    assert allowed.exit_code == 0, allowed.output
+    assert "company_domain is not in" in " ".join(allowed.output.split())

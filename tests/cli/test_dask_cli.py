@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from leadscore.cli import app
 from scoring import Settings
-from tests.conftest import TrainedModel
+from tests.conftest import TrainedModel, store_settings
 
 pytestmark = pytest.mark.integration
 runner = CliRunner()
@@ -21,11 +21,34 @@ def _one_line(output: str) -> str:
     return " ".join(output.split())
 
 
+@pytest.fixture(scope="module")
+def lead_only_store(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The demo trained from a config without [accounts]: a model whose leads score alone, as
+    --dask scores them (an account's contacts span partitions)."""
+    store = tmp_path_factory.mktemp("lead-only")
+    config = store / "demo.toml"
+    config.write_text(
+        f'[leads]\npath = "{demo_dir}/leads.parquet"\nid = "lead_id"\ncreated_at = "created_at"\n'
+        f'[outcome]\npath = "{demo_dir}/outcomes.parquet"\n'
+        f'[activities]\npath = "{demo_dir}/activities.parquet"\n'
+    )
+    settings = store_settings(store)
+    env = {"LEADSCORE_MLFLOW_TRACKING_URI": settings.mlflow_tracking_uri,
+           "LEADSCORE_MLFLOW_ARTIFACT_ROOT": str(settings.mlflow_artifact_root)}  # fmt: skip
+    result = runner.invoke(app, ["train", "--config", str(config)], env=env)
+    assert result.exit_code == 0, result.output
+    return settings
+
+
 def test_score_with_dask_writes_a_parquet_file_per_partition_from_renamed_columns(
-    trained: TrainedModel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    lead_only_store: Settings,
+    demo_dir: Path,
+    trained: TrainedModel,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("LEADSCORE_MLFLOW_TRACKING_URI", trained.settings.mlflow_tracking_uri)
-    leads = pd.read_parquet(trained.data_dir / "leads.parquet").head(900)
+    monkeypatch.setenv("LEADSCORE_MLFLOW_TRACKING_URI", lead_only_store.mlflow_tracking_uri)
+    leads = pd.read_parquet(demo_dir / "leads.parquet").head(900)
     own = leads.rename(columns={"lead_id": "Lead ID", "created_at": "Created Date"})
     (tmp_path / "leads").mkdir()
     for part in range(3):
@@ -37,7 +60,7 @@ def test_score_with_dask_writes_a_parquet_file_per_partition_from_renamed_column
     out = tmp_path / "scores"
     base = [
         "score", "--input", str(tmp_path / "leads"), "--config", str(tmp_path / "own.toml"),
-        "--activities", str(trained.data_dir / "activities.parquet"),
+        "--activities", str(demo_dir / "activities.parquet"),
         "--as-of", "2025-06-01T00:00:00Z", "--dask", "local", "--partitions", "5",
     ]  # fmt: skip
     result = runner.invoke(app, [*base, "--out", str(out)])
@@ -53,6 +76,10 @@ def test_score_with_dask_writes_a_parquet_file_per_partition_from_renamed_column
     ):
         refused = runner.invoke(app, [*base, *extra])
         assert refused.exit_code == 1 and words in _one_line(refused.output), refused.output
+    monkeypatch.setenv("LEADSCORE_MLFLOW_TRACKING_URI", trained.settings.mlflow_tracking_uri)
+    accounts = runner.invoke(app, [*base, "--out", str(out)])  # the demo model reads accounts
+    assert accounts.exit_code == 1
+    assert "reads accounts, whose contacts span partitions" in _one_line(accounts.output)
     alone = runner.invoke(
         app, ["score", "--input", "x.parquet", "--out", "y.csv", "--partitions", "3"]
     )
