@@ -74,6 +74,12 @@ from features.transforms import (
 )
 
 if TYPE_CHECKING:
+    from features.accounts import (
+        ACCOUNT_COLUMNS,
+        ACCOUNT_FEATURE_NAMES,
+        AccountBook,
+        account_features,
+    )
     from features.batch import (
         build_features,
         numbers,
@@ -103,9 +109,15 @@ _LAZY = {
          "parquet_files", "read_bucket", "write_buckets"),
         "features.partitions",
     ),
+    **dict.fromkeys(
+        ("ACCOUNT_COLUMNS", "ACCOUNT_FEATURE_NAMES", "AccountBook", "account_features"),
+        "features.accounts",
+    ),
 }  # fmt: skip
 
 __all__ = [
+    "ACCOUNT_COLUMNS",
+    "ACCOUNT_FEATURE_NAMES",
     "ACTIVITY_TYPE",
     "ACTIVITY_TYPES",
     "CLOSED_AT",
@@ -127,6 +139,7 @@ __all__ = [
     "STATUS",
     "TRANSFORMS",
     "WON",
+    "AccountBook",
     "ActivityComputation",
     "ActivityCount",
     "ActivityRatio",
@@ -151,6 +164,7 @@ __all__ = [
     "Problem",
     "Unused",
     "ValidationFailed",
+    "account_features",
     "activity_features",
     "activity_types_of",
     "bucket_features",

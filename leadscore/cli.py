@@ -578,7 +578,7 @@ def _columns_missing(
     wanted = model.scorer.feature_set.lead_columns()
     accounts = model.scorer.metadata.get("accounts")
     if accounts is not None and accounts["key"] not in present:
-        from features.accounts import ACCOUNT_FEATURE_NAMES
+        from features import ACCOUNT_FEATURE_NAMES
 
         wanted = [accounts["key"], *(c for c in wanted if c not in ACCOUNT_FEATURE_NAMES)]
     missing = [c for c in wanted if c not in present]

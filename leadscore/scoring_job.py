@@ -17,8 +17,7 @@ import numpy as np
 import orjson
 import pandas as pd
 
-from features import ACTIVITY_TYPE, CREATED_AT, LEAD_ID, OCCURRED_AT
-from features.accounts import account_features
+from features import ACTIVITY_TYPE, CREATED_AT, LEAD_ID, OCCURRED_AT, account_features
 from leadscore.crm_formats import CRM_NAMES, LAYOUTS, CrmName, crm_table
 from leadscore.errors import ScoringInputError
 from scoring import SCORE_COLUMNS, LeadScorer, Trend, score_trend, scored_table

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         StoreError,
         TablesTooLarge,
     )
+    from scoring.next_steps import Move, NextStep, NextSteps
     from scoring.performance import OUTCOME_COLUMNS, PREDICTION_COLUMNS, performance_report
     from scoring.policy import FLOOR_SHARE_OF_BASE_RATE, Grade, Policy, Recommendation, Rule
     from scoring.pyfunc import (
@@ -66,6 +67,9 @@ _EXPORTS = {
     "Grade": "scoring.policy",
     "InvalidRule": "scoring.errors",
     "LeadScorer": "scoring.scorer",
+    "Move": "scoring.next_steps",
+    "NextStep": "scoring.next_steps",
+    "NextSteps": "scoring.next_steps",
     "LeadScoringModel": "scoring.pyfunc",
     "ModelArtifactError": "scoring.errors",
     "Policy": "scoring.policy",
@@ -121,6 +125,9 @@ __all__ = [
     "LeadScorer",
     "LeadScoringModel",
     "ModelArtifactError",
+    "Move",
+    "NextStep",
+    "NextSteps",
     "PartitionedScores",
     "Policy",
     "Reason",

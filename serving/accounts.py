@@ -22,8 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from features import InvalidLeadError, to_micros
-from features.accounts import AccountBook
+from features import AccountBook, InvalidLeadError, to_micros
 
 logger = logging.getLogger("leadscore.serving")
 

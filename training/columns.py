@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from features import (
+    ACCOUNT_COLUMNS,
     ACTIVITY_TYPE,
     ACTIVITY_TYPES,
     CREATED_AT,
@@ -24,7 +25,6 @@ from features import (
     feature_set,
     series_to_micros,
 )
-from features.accounts import ACCOUNT_COLUMNS
 from training.config import AccountsSection, DatasetConfig
 from training.data import CrmExport
 from training.errors import ConfigError

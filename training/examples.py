@@ -27,10 +27,10 @@ from features import (
     WON,
     DataContractError,
     FeatureSet,
+    account_features,
     build_features,
     series_to_micros,
 )
-from features.accounts import account_features
 from training.config import AccountsSection
 from training.data import CrmExport
 

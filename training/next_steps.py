@@ -13,8 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from features import FeatureSet
-from scoring import LeadScorer
-from scoring.next_steps import Move, NextSteps
+from scoring import LeadScorer, Move, NextSteps
 from training.config import NextStepsSection
 from training.errors import ConfigError
 from training.examples import Dataset
