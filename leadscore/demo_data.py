@@ -8,8 +8,27 @@ The hidden process (documented again in the README):
 * **Intent**: high-intent actions in the lead's first 7 days (demo request, meeting booked,
   pricing page view, webinar), each weighted and decayed by its age at day 7 with a 4-day
   time constant, plus a little for every low-intent action.
-* ``logit p = base(t) + fit + 1.3 * log1p(intent) + noise``, with noise ~ N(0, 0.25) that no
-  feature can see, so p is "fit times intent" in odds. The lead is won with probability p.
+* **Accounts** (buying groups): leads come from companies, and a company's leads arrive within
+  weeks of each other (`ACCOUNT_SPREAD_DAYS`). Two effects, which no lead column shows:
+
+  - *In market*: about 30% of the companies are in market (`IN_MARKET_SHARE`). Their leads are
+    more interested (+1.8 interest, so more activities and more high-intent ones) and a little
+    likelier to buy (+0.5 logit).
+  - *The buying group pulls*: a lead's logit rises by ``0.5 * log1p(n)``, where n counts the
+    high-intent actions its colleagues took in the 30 days up to its snapshot (created_at + 7
+    days). Its colleagues are the other leads of its company created before it, and only the
+    actions of their own first 7 days count: those are drawn before any outcome, so n needs no
+    colleague's outcome. Each of them falls at or before the lead's snapshot, so the feature
+    ``account_high_intent_30d`` at the snapshot counts all of n (short of colleagues without a
+    ``company_domain``), and more: colleagues who arrived in the lead's own first week, and the
+    colleagues' later actions. Counting only colleagues created before the lead makes its odds
+    depend on earlier leads alone, so the shift below leaves the leads before it as they were.
+
+  Only what a lead's colleagues do shows either effect. Leads carry the company in
+  ``company_domain`` (3% missing), and a business email is at that domain.
+* ``logit p = base(t) + fit + 1.3 * log1p(intent) + 0.5 * in_market + 0.5 * log1p(n) + noise``,
+  with noise ~ N(0, 0.25) that no feature can see, so p is "fit times intent" in odds. The lead is
+  won with probability p.
 * **Mess**: inconsistent casing and spelling of titles, industries and countries; missing values;
   form placeholders ("Select", "--", "N/A"...) in industry and country; duplicated events; open
   leads; personal data (email, phone, full name).
@@ -17,7 +36,7 @@ The hidden process (documented again in the README):
 
   - ``"gradual"`` (the default): paid search grows and gets worse, the base rate rises, and email
     opens inflate in the last six months as mail clients pre-fetch images. Its output for a seed
-    never changes: published figures rely on it.
+    changes only with `GENERATOR_VERSION`: published figures rely on it.
   - ``"none"``: stationary. The starting source mix throughout, no paid-search decay, a constant
     base rate, no inflated email opens.
   - ``"shift"``: exactly ``"none"`` until `SHIFT_DAY` (day 420, 2026-02-25), then an abrupt change
@@ -31,8 +50,8 @@ The hidden process (documented again in the README):
   scores filled once a lead is worked (more and more often over the export), a field missing far
   more often for lost leads, and free-text sales notes.
 
-Each lead's p is written to ``truth.parquet`` and each planted column's kind to ``truth.json``;
-training reads neither.
+Each lead's p, account and whether that account is in market are written to ``truth.parquet``;
+each planted column's kind, and the account effect, to ``truth.json``. Training reads neither.
 """
 
 from __future__ import annotations
@@ -50,7 +69,7 @@ import pandas as pd
 from features import ACTIVITY_TYPES
 from leadscore.errors import DemoDataError
 
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 DEFAULT_LEADS = 20_000
 DEFAULT_SEED = 42
 START = datetime(2025, 1, 1, tzinfo=UTC)
@@ -163,6 +182,35 @@ NOISE_SD = 0.25
 BASE_LOGIT_START, BASE_LOGIT_END = -3.0, -2.6
 DUPLICATE_SHARE = 0.03
 SIZE_LOG_MEAN, SIZE_LOG_SD = 4.0, 1.6  # company size is log-normal: a median of about 55
+LEADS_PER_ACCOUNT = 4  # about n_leads / 4 accounts
+ACCOUNT_SPREAD_DAYS = 15.0  # a lead joins the account nearest to its creation + N(0, 15 days)
+IN_MARKET_SHARE = 0.3
+IN_MARKET_LOGIT = 0.5
+IN_MARKET_INTEREST = 1.8
+# The buying group's pull: this much logit per log1p of the high-intent actions that earlier
+# colleagues took in their first week, within the window up to the lead's snapshot.
+BUYING_GROUP_LOGIT = 0.5
+BUYING_GROUP_WINDOW_DAYS = 30.0
+COMPANY_DOMAIN_MISSING = 0.03
+ACCOUNT_EFFECT = {
+    "what": "Leads come from companies (company_domain) that buy as groups: a company's leads "
+    "arrive within weeks of each other. Two effects, which no lead column shows. In market: 30% "
+    "of the companies are in market, and their leads are more interested (+1.8 interest, so more "
+    "activities and more high-intent ones) and a little likelier to buy (+0.5 logit). The buying "
+    "group pulls: a lead's logit rises by 0.5 * log1p(n), where n counts the high-intent actions "
+    "(demo request, meeting booked, pricing page view, webinar attended) that its colleagues (the "
+    "other leads of its company created before it) took in their own first 7 days, within the 30 "
+    "days up to the lead's snapshot (created_at + 7 days). Only what the lead's colleagues do "
+    "shows either effect.",
+    "leads_per_account": LEADS_PER_ACCOUNT,
+    "group_spread_days": ACCOUNT_SPREAD_DAYS,
+    "in_market_share": IN_MARKET_SHARE,
+    "in_market_logit_lift": IN_MARKET_LOGIT,
+    "in_market_interest_lift": IN_MARKET_INTEREST,
+    "colleague_high_intent_logit": BUYING_GROUP_LOGIT,
+    "colleague_window_days": BUYING_GROUP_WINDOW_DAYS,
+    "company_domain_missing_share": COMPANY_DOMAIN_MISSING,
+}
 
 DriftMode = Literal["gradual", "none", "shift"]
 DRIFT_MODES: tuple[DriftMode, ...] = get_args(DriftMode)
@@ -216,6 +264,12 @@ def generate(
     created_us = np.sort(start_us + draw().integers(0, SPAN_DAYS * DAY_US, n_leads))
     t = (created_us - start_us) / (SPAN_DAYS * DAY_US)  # 0 -> 1 across the 18 months
     shifted = (created_us >= shift_us) & (drift == "shift")
+    # Accounts draw from a stream of their own, which no drift mode moves.
+    accounts = np.random.default_rng([seed, 3])
+    account, in_market = _accounts(accounts, created_us, start_us)
+    lead_in_market = in_market[account]
+    domain = pd.Series(account).map("company{}.example".format).to_numpy(dtype=object)
+    company_domain = np.where(accounts.random(n_leads) < COMPANY_DOMAIN_MISSING, None, domain)
 
     if gradual:
         mix = SOURCE_MIX_START[None, :] * (1 - t[:, None]) + SOURCE_MIX_END[None, :] * t[:, None]
@@ -265,17 +319,27 @@ def generate(
     # Interest is fit standardised on a fixed population: every lead in the gradual mode, else the
     # leads before SHIFT_DAY, which the shift leaves alone.
     usual = fit if gradual else fit[created_us < shift_us]
-    interest = 0.35 * (fit - usual.mean()) / usual.std() + 0.94 * draw().normal(size=n_leads)
+    interest = (
+        0.35 * (fit - usual.mean()) / usual.std()
+        + 0.94 * draw().normal(size=n_leads)
+        + IN_MARKET_INTEREST * lead_in_market
+    )
 
     early = _activities(draw, created_us, interest, np.zeros(n_leads), SNAPSHOT_DAYS * DAY_US)
     lead_idx, occurred, type_code = early
     snapshot_us = created_us + SNAPSHOT_DAYS * DAY_US
     intent = _intent(lead_idx, occurred, type_code, snapshot_us, n_leads)
+    colleagues = _colleague_high_intent(account, lead_idx, occurred, type_code, snapshot_us)
     base_logit = (
         BASE_LOGIT_START + (BASE_LOGIT_END - BASE_LOGIT_START) * t if gradual else BASE_LOGIT_START
     )
     logit = (
-        base_logit + fit + INTENT_SCALE * np.log1p(intent) + draw().normal(0.0, NOISE_SD, n_leads)
+        base_logit
+        + fit
+        + INTENT_SCALE * np.log1p(intent)
+        + IN_MARKET_LOGIT * lead_in_market
+        + BUYING_GROUP_LOGIT * np.log1p(colleagues)
+        + draw().normal(0.0, NOISE_SD, n_leads)
     )
     probability = 1.0 / (1.0 + np.exp(-logit))
     won = draw().random(n_leads) < probability
@@ -341,7 +405,8 @@ def generate(
                 np.where(draw().random(n_leads) < 0.08, None, size), dtype="Int64"
             ),
             "job_title": _missing(draw, _titles(draw, seniority), 0.05),
-            **_emails(draw, lead_ids, free_email, n_leads),
+            "company_domain": company_domain,
+            **_emails(draw, lead_ids, free_email, domain),
             **_sales_columns(draw, won, closes, closed_us, n_leads),
         }
     )
@@ -352,7 +417,14 @@ def generate(
     leak_columns = _leak_battery(planted, won, closes, worked, closed_us, t)
     placeholders = _placeholders(planted, leads)
     leads = leads.assign(**_personal(planted, n_leads), **leak_columns)
-    truth = pd.DataFrame({"lead_id": lead_ids, "true_probability": probability})
+    truth = pd.DataFrame(
+        {
+            "lead_id": lead_ids,
+            "true_probability": probability,
+            "account": domain,
+            "account_in_market": lead_in_market,
+        }
+    )
     exported_at = datetime.fromtimestamp(exported_us / 1_000_000, tz=UTC)
     truth_columns: dict[str, object] = {
         "leak_columns": {**SALES_COLUMN_KINDS, **{c: LEAK_COLUMN_KIND[c] for c in leak_columns}},
@@ -364,6 +436,7 @@ def generate(
             "shift_at": SHIFT_AT.isoformat() if drift == "shift" else None,
             "what_changes": DRIFT_CHANGES[drift],
         },
+        "account_effect": ACCOUNT_EFFECT,
     }
     return DemoExport(leads, activities, outcomes, truth, exported_at, truth_columns, drift)
 
@@ -425,7 +498,27 @@ class _Streams:
         if self._one is not None:
             return self._one
         self._drawn += 1
-        return np.random.default_rng([self._seed, 2, self._drawn])  # [seed, 1]: the leak battery
+        # [seed, 1] is the leak battery's stream, [seed, 3] the accounts'.
+        return np.random.default_rng([self._seed, 2, self._drawn])
+
+
+def _accounts(
+    rng: np.random.Generator, created_us: np.ndarray, start_us: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each lead's account, and whether each account is in market. Accounts are centred on
+    moments spread over the 18 months, and a lead joins the one nearest to its creation moved by
+    N(0, `ACCOUNT_SPREAD_DAYS`): so an account's leads arrive within weeks, as a buying group."""
+    n_accounts = max(1, round(len(created_us) / LEADS_PER_ACCOUNT))
+    # Centres reach three spreads past either end, so the first and last accounts are no larger.
+    margin = round(3 * ACCOUNT_SPREAD_DAYS * DAY_US)
+    span = SPAN_DAYS * DAY_US + 2 * margin
+    centres = np.sort(start_us - margin + rng.integers(0, span, n_accounts))
+    arrival = created_us + rng.normal(0.0, ACCOUNT_SPREAD_DAYS, len(created_us)) * DAY_US
+    later = np.searchsorted(centres, arrival).clip(0, n_accounts - 1)
+    earlier = (later - 1).clip(0)
+    nearer_earlier = arrival - centres[earlier] <= np.abs(centres[later] - arrival)
+    account = np.where(nearer_earlier, earlier, later)
+    return account, rng.random(n_accounts) < IN_MARKET_SHARE
 
 
 def _choose_rows(rng: np.random.Generator, probabilities: np.ndarray) -> np.ndarray:
@@ -482,6 +575,45 @@ def _intent(
     return np.bincount(lead_idx, weights=high + low, minlength=n_leads)
 
 
+def _colleague_high_intent(
+    account: np.ndarray,
+    lead_idx: np.ndarray,
+    occurred: np.ndarray,
+    type_code: np.ndarray,
+    snapshot_us: np.ndarray,
+) -> np.ndarray:
+    """For each lead, how many high-intent actions among the first-week events given (`lead_idx`,
+    `occurred`, `type_code`) its colleagues created before it took in the
+    `BUYING_GROUP_WINDOW_DAYS` up to its snapshot: the buying group's pull (module docstring).
+
+    Leads come in creation order, so "created before" is "a smaller index"; such a colleague's
+    first week ends by the lead's snapshot, so every one of its actions is at or before it. The
+    count is then all the earlier colleagues' actions (a running sum over each account's leads)
+    less those at or before the window's start, which only earlier colleagues can have taken (two
+    binary searches per lead). Sorts and searches only, so a million leads take a second."""
+    n_leads = len(account)
+    high = np.isin(type_code, [ACTIVITY_TYPES.index(name) for name in HIGH_INTENT])
+    actor, moment = lead_idx[high], occurred[high]
+    # The actions of earlier colleagues: a running sum over the account's leads in creation order.
+    per_lead = np.bincount(actor, minlength=n_leads)
+    by_account = np.argsort(account, kind="stable")
+    running = np.cumsum(per_lead[by_account]) - per_lead[by_account]
+    first = np.searchsorted(account[by_account], account[by_account])
+    earlier = np.empty(n_leads, dtype=np.int64)
+    earlier[by_account] = running - running[first]
+    # The actions at or before the window's start: each action's rank in time beside its account
+    # makes one sortable key, so a lead's count is two binary searches.
+    by_time = np.argsort(moment, kind="stable")
+    rank = np.empty(len(moment), dtype=np.int64)
+    rank[by_time] = np.arange(len(moment))
+    stride = len(moment) + 1
+    keys = np.sort(account[actor] * stride + rank)
+    window_start = snapshot_us - round(BUYING_GROUP_WINDOW_DAYS * DAY_US)
+    cut = np.searchsorted(moment[by_time], window_start, side="right")
+    older = np.searchsorted(keys, account * stride + cut) - np.searchsorted(keys, account * stride)
+    return earlier - older
+
+
 def _extra_opens(
     draw: Draw, created_us: np.ndarray, rate: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -520,12 +652,12 @@ def _missing(draw: Draw, values: np.ndarray, share: float) -> np.ndarray:
 
 
 def _emails(
-    draw: Draw, lead_ids: np.ndarray, free: np.ndarray, n_leads: int
+    draw: Draw, lead_ids: np.ndarray, free: np.ndarray, company_domain: np.ndarray
 ) -> dict[str, np.ndarray]:
-    company = draw().integers(0, max(1, n_leads // 3), n_leads)
-    business = pd.Series(company).map("company{}.example".format).to_numpy(dtype=object)
+    """An email per lead: at its company's domain, or at a webmail domain for `free` leads."""
+    n_leads = len(lead_ids)
     free_pick = np.array(FREE_DOMAINS, dtype=object)[draw().integers(0, len(FREE_DOMAINS), n_leads)]
-    domain = np.where(free, free_pick, business)
+    domain = np.where(free, free_pick, company_domain)
     email = pd.Series(lead_ids).str.lower() + "@" + pd.Series(domain)
     return {"email": email.to_numpy(dtype=object), "email_domain": domain}
 
@@ -555,7 +687,7 @@ def _sales_columns(
 
 HORIZON_DAYS = 90  # training's default horizon: older leads are decided, newer open ones are not
 HONEST_COLUMNS = ("source", "campaign", "country", "industry", "company_size", "job_title",
-                  "email_domain")  # fmt: skip
+                  "email_domain", "company_domain")  # fmt: skip
 SALES_COLUMN_KINDS = {
     "sales_status": "near_perfect_separator",
     "status_updated_at": "stamped_at_outcome",
