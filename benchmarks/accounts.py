@@ -3,8 +3,9 @@
 Run: .venv/bin/python benchmarks/accounts.py [--leads 20000] [--seeds 42 1 2]
 
 The demo generator hides an account effect (see `leadscore.demo_data`): 30% of companies are in
-market, which raises their leads' odds and their engagement. A lead's own features cannot see
-it; its colleagues' engagement can. For each seed this generates the demo, builds the training
+market, which raises their leads' engagement and odds, and a lead's odds rise with its earlier
+colleagues' high-intent actions. A lead's own features cannot see either; its colleagues' can.
+For each seed this generates the demo, builds the training
 rows twice from the same export and split (lead features only, and with the account features),
 fits each as `leadscore train` does (the model family chosen on the validation slice), and
 prints the holdout AUC of both, their difference, and the oracle AUC: the holdout ranked by the

@@ -447,8 +447,14 @@ def score(
     ] = None,
     reasons: Annotated[int, typer.Option(help="Reasons per lead; 0 for none.")] = 5,
     next_steps: Annotated[
-        int, typer.Option(help="Next steps per lead below SQL; 0 for none.", min=0, max=10)
-    ] = 3,
+        int,
+        typer.Option(
+            help="Next steps per lead below SQL (0: none). They about halve the leads scored "
+            "per second, so a file gets them when asked.",
+            min=0,
+            max=10,
+        ),
+    ] = 0,
     model_uri: ModelUriOption = None,
     workers: Annotated[
         int | None, typer.Option(help="Processes that score slices of leads; default: cores.")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 import json
-import html
 import re
 from pathlib import Path
 
