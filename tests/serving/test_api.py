@@ -97,12 +97,13 @@ def test_answers_hold_to_the_documented_response_models(client: TestClient) -> N
 def test_ideal_lead_with_a_recent_demo_request_beats_a_cold_poor_fit_lead(
     client: TestClient,
 ) -> None:
-    ideal = client.post("/v1/score", json=IDEAL).json()
+    ideal = client.post("/v1/score?reasons=50", json=IDEAL).json()
     cold = client.post("/v1/score", json=COLD).json()
     assert ideal["score"] > cold["score"]
     assert ideal["recommendation"] != "disqualified"
     assert cold["recommendation"] == "disqualified"
-    assert any("demo_request" in reason["feature"] for reason in ideal["reasons"])
+    demo = [r for r in ideal["reasons"] if r["feature"] == "days_since_last_demo_request"]
+    assert demo and demo[0]["direction"] == "up"
 
 
 def test_batch_keeps_the_order_of_the_leads(client: TestClient) -> None:
@@ -227,7 +228,7 @@ def test_openapi_documents_examples(client: TestClient) -> None:
 
 
 def test_reasons_speak_plainly_and_groups_add_up(client: TestClient) -> None:
-    body = client.post("/v1/score", json=IDEAL).json()
+    body = client.post("/v1/score?reasons=50", json=IDEAL).json()
     demo = next(r for r in body["reasons"] if r["feature"] == "days_since_last_demo_request")
     assert demo["sentence"] == "Requested a demo 2 days ago"
     assert all(
@@ -239,7 +240,7 @@ def test_reasons_speak_plainly_and_groups_add_up(client: TestClient) -> None:
         body["fit_score"] + body["engagement_score"] + body["source_score"] + body["account_score"]
     )
     assert abs(total - groups) < 1e-9
-    assert body["engagement_score"] > 0  # the demo request and pricing view push up
+    assert demo["contribution"] > 0  # a demo request two days ago pushes up
     assert client.post("/v1/score?reasons=0", json=IDEAL).json()["fit_score"] is None
 
 
