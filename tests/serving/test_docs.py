@@ -34,6 +34,7 @@ CREDENTIALS = {
 DOCUMENTED = {
     ("post", "/v1/score"): ("score", {200, 401, 403, 413, 415, 422, 500, 503}),
     ("post", "/v1/score/batch"): ("score", {200, 401, 403, 413, 415, 422, 500, 503}),
+    ("post", "/v1/accounts/score"): ("score", {200, 401, 403, 413, 415, 422, 500, 503}),
     ("get", "/v1/model"): ("score", {200, 401, 403, 500, 503}),
     ("post", "/v1/outcomes"): ("feedback", {200, 401, 403, 413, 415, 422, 500, 503}),
     ("get", "/v1/leads/{lead_id}/scores"): ("score", {200, 401, 403, 422, 500, 503}),
